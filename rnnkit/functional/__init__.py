@@ -1,0 +1,11 @@
+"""rnnkit.functional: every differentiable op, each with its backward written beside it.
+
+Shapes follow PyTorch's conventions; every op accepts Tensors, NumPy arrays or scalars.
+"""
+from rnnkit.functional.math import (abs, add, cast, clamp, div, exp, linear, log, matmul,
+                                    mul, neg, pow, sqrt, sub)
+from rnnkit.functional.shape import (cat, concat, flip, getitem, permute, reshape, split,
+                                     squeeze, stack, transpose, unsqueeze)
+from rnnkit.functional.reduce import max, mean, sum
+from rnnkit.functional.activations import (hard_sigmoid, log_softmax, relu, sigmoid,
+                                           softmax, tanh)

@@ -1,0 +1,8 @@
+"""Fused recurrent kernels: Elman RNN, LSTM and GRU over whole sequences, with BPTT.
+
+``rnn``, ``lstm`` and ``gru`` are differentiable ops on time-major input
+(time, batch, input_size). Internally one scan (``scan.py``) runs every cell
+(``elman.py``, ``lstm.py``, ``gru.py``) forward and backward.
+"""
+from rnnkit.recurrent.ops import gru, lstm, rnn
+from rnnkit.recurrent.activations import ACTIVATIONS, Activation, get_activation

@@ -1,0 +1,31 @@
+"""Input projections shared by the cells: one GEMM over all time steps."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def project_inputs(x, w_ih, bias):
+    """x W_ih^T + bias for every step at once.
+
+    x: (time, batch, input_size); w_ih: (gates*hidden, input_size); bias: (gates*hidden,)
+    or None. Returns a fresh (time, batch, gates*hidden) array the cell may overwrite.
+    """
+    T, B, D = x.shape
+    out = np.empty((T, B, w_ih.shape[0]), dtype=x.dtype)
+    np.matmul(x.reshape(T * B, D), w_ih.T, out=out.reshape(T * B, -1))
+    if bias is not None:
+        out += bias
+    return out
+
+
+def input_grads(x, w_ih, d_pre):
+    """Gradients that flow through the input projection, as three GEMMs/reductions.
+
+    d_pre: (time, batch, gates*hidden), the gradient of the projected inputs.
+    Returns (dx (time, batch, input_size), dW_ih, db).
+    """
+    T, B, D = x.shape
+    d2 = d_pre.reshape(T * B, -1)
+    dx = (d2 @ w_ih).reshape(T, B, D)
+    dw = d2.T @ x.reshape(T * B, D)
+    return dx, dw, d2.sum(axis=0)

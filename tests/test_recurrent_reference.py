@@ -1,0 +1,105 @@
+"""The fused kernels equal the slow step-by-step reference for every option (float64)."""
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit import recurrent as R
+
+import reference as ref
+
+T, B, D, H, P = 6, 4, 3, 5, 2
+
+
+def weights(rng, gates, hidden_in=H):
+    return dict(w_ih=rng.normal(size=(gates * H, D)), w_hh=rng.normal(size=(gates * H, hidden_in)),
+                b_ih=rng.normal(size=gates * H), b_hh=rng.normal(size=gates * H))
+
+
+def masks(rng):
+    mask = rng.random((T, B)) > 0.3
+    mask[:, 0] = False  # a fully masked sequence keeps its initial state
+    return mask
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_matches_reference(reverse, masked, nonlinearity):
+    rng = np.random.default_rng(1)
+    x, h0, w = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), weights(rng, 1)
+    mask = masks(rng) if masked else None
+    out, h_n = R.rnn(x, h0, **w, nonlinearity=nonlinearity, reverse=reverse, mask=mask)
+    ref_out, (ref_h,) = ref.run(ref.step_rnn, x, (h0,), mask, reverse, **w,
+                                nonlinearity=nonlinearity)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), ref_h, atol=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("proj", [False, True])
+def test_lstm_matches_reference(reverse, masked, proj):
+    rng = np.random.default_rng(2)
+    w = weights(rng, 4, P if proj else H)
+    w_hr = rng.normal(size=(P, H)) if proj else None
+    x, mask = rng.normal(size=(T, B, D)), masks(rng) if masked else None
+    h0, c0 = rng.normal(size=(B, P if proj else H)), rng.normal(size=(B, H))
+    out, h_n, c_n = R.lstm(x, h0, c0, **w, w_hr=w_hr, reverse=reverse, mask=mask)
+    ref_out, (ref_h, ref_c) = ref.run(ref.step_lstm, x, (h0, c0), mask, reverse, **w, w_hr=w_hr)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), ref_h, atol=1e-12)
+    np.testing.assert_allclose(c_n.numpy(), ref_c, atol=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_matches_reference(reverse, masked, reset_after):
+    rng = np.random.default_rng(3)
+    x, h0, w = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), weights(rng, 3)
+    mask = masks(rng) if masked else None
+    out, h_n = R.gru(x, h0, **w, reset_after=reset_after, reverse=reverse, mask=mask)
+    ref_out, (ref_h,) = ref.run(ref.step_gru, x, (h0,), mask, reverse, **w,
+                                reset_after=reset_after)
+    np.testing.assert_allclose(out.numpy(), ref_out, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), ref_h, atol=1e-12)
+
+
+def test_lengths_equal_the_prefix_mask():
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(T, B, D)), weights(rng, 3)
+    lengths = np.array([6, 1, 0, 3])
+    mask = np.arange(T)[:, None] < lengths
+    by_len = R.gru(x, None, **w, lengths=lengths)
+    by_mask = R.gru(x, None, **w, mask=mask)
+    for a, b in zip(by_len, by_mask):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_zero_masked_outputs_zeroes_padding_only():
+    rng = np.random.default_rng(5)
+    x, h0, w = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), weights(rng, 1)
+    mask = masks(rng)
+    carried, _ = R.rnn(x, h0, **w, mask=mask)
+    zeroed, _ = R.rnn(x, h0, **w, mask=mask, zero_masked_outputs=True)
+    np.testing.assert_array_equal(zeroed.numpy(), carried.numpy() * mask[:, :, None])
+
+
+def test_missing_initial_state_means_zeros():
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=(T, B, D)), weights(rng, 4)
+    a = R.lstm(x, None, None, **w)
+    b = R.lstm(x, np.zeros((B, H)), np.zeros((B, H)), **w)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(T, B, D)).astype(np.float32)
+    w = {k: v.astype(np.float32) for k, v in weights(rng, 4).items()}
+    xt = rnnkit.tensor(x, requires_grad=True)
+    out, h, c = R.lstm(xt, None, None, **w)
+    assert out.dtype == h.dtype == c.dtype == np.float32
+    (out.sum() + c.sum()).backward()
+    assert xt.grad.dtype == np.float32

@@ -1,0 +1,107 @@
+"""With torch.nn.RNN/LSTM/GRU's weights, the kernels give torch's outputs and gradients.
+
+Tolerances: float32 max abs error <= 1e-5, float64 <= 1e-10, for the output sequence,
+the final states, and the gradients of the input, the initial states and every weight.
+Lengths are compared with torch's packed sequences (padding outputs are zeros there).
+"""
+import zlib
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit import recurrent as R
+
+pytestmark = [pytest.mark.torch,
+              pytest.mark.filterwarnings("ignore:LSTM with projections:UserWarning")]
+torch = pytest.importorskip("torch", reason="the PyTorch oracle (torch==2.13.0) is not installed")
+
+T, B, D, H = 7, 4, 3, 5
+TOL = {np.float32: 1e-5, np.float64: 1e-10}
+KINDS = ["rnn_tanh", "rnn_relu", "lstm", "lstm_proj", "gru"]
+
+
+def torch_module(kind, bias, dtype):
+    torch.manual_seed(0)
+    kw = dict(bias=bias, bidirectional=True)
+    if kind.startswith("rnn"):
+        m = torch.nn.RNN(D, H, nonlinearity=kind[4:], **kw)
+    elif kind.startswith("lstm"):
+        m = torch.nn.LSTM(D, H, proj_size=2 if kind == "lstm_proj" else 0, **kw)
+    else:
+        m = torch.nn.GRU(D, H, **kw)
+    return m.to(getattr(torch, np.dtype(dtype).name))
+
+
+def run_ours(kind, x, init, params, suffix, reverse, lengths):
+    """One direction of our op with torch's parameters for that direction."""
+    p = {k[:-len(suffix) - 3] if suffix else k[:-3]: v for k, v in params.items()
+         if k.endswith("_l0" + suffix)}
+    w = dict(w_ih=p["weight_ih"], w_hh=p["weight_hh"], b_ih=p.get("bias_ih"),
+             b_hh=p.get("bias_hh"))
+    opts = dict(reverse=reverse, lengths=lengths, zero_masked_outputs=lengths is not None)
+    if kind.startswith("rnn"):
+        return R.rnn(x, init[0], **w, nonlinearity=kind[4:], **opts)
+    if kind.startswith("lstm"):
+        return R.lstm(x, init[0], init[1], **w, w_hr=p.get("weight_hr"), **opts)
+    return R.gru(x, init[0], **w, **opts)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("with_init", [True, False])
+@pytest.mark.parametrize("packed", [False, True])
+def test_kernels_equal_torch(kind, dtype, bias, with_init, packed):
+    rng = np.random.default_rng(zlib.crc32(repr((kind, bias, with_init, packed)).encode()))
+    m = torch_module(kind, bias, dtype)
+    out_size = 2 if kind == "lstm_proj" else H
+    x = rng.normal(size=(T, B, D)).astype(dtype)
+    init = [rng.normal(size=(2, B, out_size)).astype(dtype)]
+    if kind.startswith("lstm"):
+        init.append(rng.normal(size=(2, B, H)).astype(dtype))
+    lengths = np.array([7, 2, 5, 1]) if packed else None
+
+    # -- torch --------------------------------------------------------------------------
+    xt = torch.tensor(x, requires_grad=True)
+    it = [torch.tensor(s, requires_grad=True) for s in init]
+    inp = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths),
+                                                  enforce_sorted=False) if packed else xt
+    hx = (tuple(it) if len(it) == 2 else it[0]) if with_init else None
+    out_t, fin_t = m(inp, hx)
+    if packed:
+        out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, total_length=T)
+    fin_t = fin_t if isinstance(fin_t, tuple) else (fin_t,)
+    g_out = rng.normal(size=out_t.shape).astype(dtype)
+    g_fin = [rng.normal(size=f.shape).astype(dtype) for f in fin_t]
+    loss = (out_t * torch.tensor(g_out)).sum() + sum(
+        (f * torch.tensor(g)).sum() for f, g in zip(fin_t, g_fin))
+    loss.backward()
+
+    # -- ours: forward direction and reverse direction, as torch's bidirectional halves --
+    params = {k: rnnkit.tensor(v.detach().numpy(), requires_grad=True)
+              for k, v in m.named_parameters()}
+    xr = rnnkit.tensor(x, requires_grad=True)
+    ir = [rnnkit.tensor(s, requires_grad=True) for s in init]
+    total = 0
+    for d, suffix in enumerate(["", "_reverse"]):
+        res = run_ours(kind, xr, [s[d] if with_init else None for s in ir], params, suffix,
+                       reverse=d == 1, lengths=lengths)
+        out, fins = res[0], res[1:]
+        sl = slice(d * out_size, (d + 1) * out_size)
+        tol = TOL[dtype]
+        assert np.abs(out.numpy() - out_t.detach().numpy()[..., sl]).max() <= tol
+        for f, ft in zip(fins, fin_t):
+            assert np.abs(f.numpy() - ft.detach().numpy()[d]).max() <= tol
+        total = total + (out * rnnkit.tensor(g_out[..., sl])).sum()
+        for f, g in zip(fins, g_fin):
+            total = total + (f * rnnkit.tensor(g[d])).sum()
+    total.backward()
+
+    tol = TOL[dtype]
+    assert np.abs(xr.grad.numpy() - xt.grad.numpy()).max() <= tol
+    if with_init:
+        for s, st in zip(ir, it):
+            assert np.abs(s.grad.numpy() - st.grad.numpy()).max() <= tol
+    for name, p in m.named_parameters():
+        assert np.abs(params[name].grad.numpy() - p.grad.numpy()).max() <= tol, name

@@ -1,0 +1,6 @@
+"""``python -m rnnkit ...`` is the same as the ``rnnkit`` command."""
+import sys
+
+from rnnkit.cli import main
+
+sys.exit(main())

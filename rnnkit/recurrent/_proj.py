@@ -4,6 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def add_biases(b1, b2):
+    """b1 + b2 where either may be None."""
+    if b1 is None:
+        return b2
+    if b2 is None:
+        return b1
+    return b1 + b2
+
+
 def project_inputs(x, w_ih, bias):
     """x W_ih^T + bias for every step at once.
 

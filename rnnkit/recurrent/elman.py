@@ -1,7 +1,9 @@
 """The Elman RNN cell: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)."""
 from __future__ import annotations
 
-from rnnkit.recurrent._proj import input_grads, project_inputs
+import numpy as np
+
+from rnnkit.recurrent._proj import add_biases, input_grads, project_inputs
 from rnnkit.recurrent.activations import get_activation
 
 
@@ -19,24 +21,26 @@ class ElmanCell:
         self.w_ih, self.w_hh, self.b_ih, self.b_hh = w_ih, w_hh, b_ih, b_hh
         self.act = get_activation(activation, "nonlinearity")
 
-    def state_sizes(self):
-        return (self.w_hh.shape[0],)
-
     def begin(self, x):
         # Both biases fold into the one input-projection GEMM.
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
+        self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
 
     def step(self, t, prev, out):
-        (h_prev,), (h,) = prev, out
         a = self.a[t]
-        a += h_prev @ self.w_hh.T
-        self.act.forward(a, h)
+        np.matmul(prev[0], self.w_hh.T, out=self.tmp)
+        a += self.tmp
+        self.act.forward(a, out[0])
 
-    def step_backward(self, t, prev, new, d_new):
-        (dh,), (h,) = d_new, new
-        da = dh * self.act.grad(h)
-        self.a[t] = da  # the pre-activation is spent: its buffer now holds its gradient
-        return (da @ self.w_hh,)
+    def begin_backward(self, hist):
+        # The pre-activations are spent: their buffer now holds act'(a_t) for every t,
+        # and during the loop it becomes the gradient w.r.t. a_t.
+        self.act.grad(hist.states[0], out=self.a)
+
+    def step_backward(self, t, prev, d):
+        da = self.a[t]
+        da *= d[0]
+        np.matmul(da, self.w_hh, out=d[0])
 
     def end_backward(self, x, hist):
         da = self.a
@@ -47,12 +51,3 @@ class ElmanCell:
         if self.b_hh is not None:
             grads["b_hh"] = db.copy()
         return dx, grads
-
-
-def add_biases(b1, b2):
-    """b1 + b2 where either may be None."""
-    if b1 is None:
-        return b2
-    if b2 is None:
-        return b1
-    return b1 + b2

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.recurrent._proj import input_grads, project_inputs
-from rnnkit.recurrent.activations import get_activation
+from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
 
 
 class GRUCell:
@@ -25,6 +25,9 @@ class GRUCell:
     σ is ``recurrent_activation`` and tanh ``activation``.
     w_ih: (3*hidden, input); w_hh: (3*hidden, hidden); b_ih, b_hh: (3*hidden,) or None.
     State: (h,) of shape (batch, hidden).
+
+    With the default sigmoid, the r and z rows are halved once per call so that
+    σ(a) = (1 + tanh(a/2)) / 2 costs one tanh call.
     """
 
     def __init__(self, w_ih, w_hh, b_ih=None, b_hh=None, reset_after=True,
@@ -33,85 +36,133 @@ class GRUCell:
         self.reset_after = bool(reset_after)
         self.act = get_activation(activation, "activation")
         self.gate_act = get_activation(recurrent_activation, "recurrent_activation")
-        self.H = w_hh.shape[0] // 3
-
-    def state_sizes(self):
-        return (self.H,)
+        self.fast = self.gate_act is ACTIVATIONS["sigmoid"]
+        H = self.H = w_hh.shape[0] // 3
+        self.scale = np.ones(3 * H, dtype=w_hh.dtype)
+        if self.fast:
+            self.scale[:2 * H] = 0.5
 
     def begin(self, x):
         T, B, H = x.shape[0], x.shape[1], self.H
+        s = self.scale
+        self.w_ih_ = self.w_ih * s[:, None]
+        self.w_hh_ = self.w_hh * s[:, None]
+        self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
         # b_hr and b_hz sit outside the reset gate: they fold into the input projection.
-        # b_hn is added where the form puts it (inside r * (...) when resetting after).
-        bias = None if self.b_ih is None else self.b_ih.copy()
+        # b_hn does too when resetting before; after, it stays inside r * (W_hn h + b_hn).
+        bias = np.zeros(3 * H, dtype=x.dtype)
+        if self.b_ih is not None:
+            bias += self.b_ih
+        self.b_hn = None
         if self.b_hh is not None:
-            if bias is None:
-                bias = np.zeros_like(self.b_hh)
             bias[:2 * H] += self.b_hh[:2 * H]
-            if not self.reset_after:
+            if self.reset_after:
+                self.b_hn = self.b_hh[2 * H:]
+            else:
                 bias[2 * H:] += self.b_hh[2 * H:]
-        self.gates = project_inputs(x, self.w_ih, bias)
-        # reset_after: W_hn h + b_hn; reset_before: r * h. Both (time, batch, hidden).
+        self.gates = project_inputs(x, self.w_ih_, bias * s)
+        # reset_after: W_hn h + b_hn per step; reset_before: r * h. (time, batch, hidden)
         self.aux = np.empty((T, B, H), dtype=x.dtype)
-        self.w_rz, self.w_n = self.w_hh[:2 * H], self.w_hh[2 * H:]
+        self.tmp3 = np.empty((B, 3 * H), dtype=x.dtype)
+        self.tmp = np.empty((B, H), dtype=x.dtype)
+
+    def _gate_activation(self, rz):
+        if self.fast:
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+        else:
+            self.gate_act.forward(rz, rz)
 
     def step(self, t, prev, out):
         (h_prev,), (h,) = prev, out
-        H, z = self.H, self.gates[t]
+        H, z, tmp = self.H, self.gates[t], self.tmp
+        r, u, n = z[:, :H], z[:, H:2 * H], z[:, 2 * H:]      # u: the update gate z_t
         rz = z[:, :2 * H]
-        rz += h_prev @ self.w_rz.T
-        self.gate_act.forward(rz, rz)
-        r, u = z[:, :H], z[:, H:2 * H]       # u: the update gate z_t
-        n = z[:, 2 * H:]
         if self.reset_after:
-            hn = np.matmul(h_prev, self.w_n.T, out=self.aux[t])
-            if self.b_hh is not None:
-                hn += self.b_hh[2 * H:]
-            n += r * hn
+            gh = np.matmul(h_prev, self.w_hh_.T, out=self.tmp3)
+            rz += gh[:, :2 * H]
+            self._gate_activation(rz)
+            hn = self.aux[t]
+            if self.b_hn is None:
+                np.copyto(hn, gh[:, 2 * H:])
+            else:
+                np.add(gh[:, 2 * H:], self.b_hn, out=hn)
+            np.multiply(r, hn, out=tmp)
         else:
+            rz += np.matmul(h_prev, self.w_rz.T, out=self.tmp3[:, :2 * H])
+            self._gate_activation(rz)
             rh = np.multiply(r, h_prev, out=self.aux[t])
-            n += rh @ self.w_n.T
+            np.matmul(rh, self.w_n.T, out=tmp)
+        n += tmp
         self.act.forward(n, n)
         # h = (1 - u) n + u h_prev = n + u (h_prev - n)
         np.subtract(h_prev, n, out=h)
         h *= u
         h += n
 
-    def step_backward(self, t, prev, new, d_new):
-        (h_prev,), (dh,) = prev, d_new
-        H, z = self.H, self.gates[t]
-        r, u, n = z[:, :H], z[:, H:2 * H], z[:, 2 * H:]
-        dz = np.empty_like(z)
-        dn = np.multiply(dh * (1 - u), self.act.grad(n), out=dz[:, 2 * H:])
-        np.multiply(dh * (h_prev - n), self.gate_act.grad(u), out=dz[:, H:2 * H])
-        dh_prev = dh * u
+    def begin_backward(self, hist):
+        H, g = self.H, self.gates
+        r, u, n = g[..., :H], g[..., H:2 * H], g[..., 2 * H:]
+        h_prev = hist.prev_seq(0)
+        # Factors that do not depend on the recurrence, for every step at once:
+        #   dL/da'_z = dh * (h_prev - n) σ'(a_z)          -> self.k_u
+        #   dL/da_n  = dh * (1 - z) tanh'(a_n)            -> self.k_n
+        #   dL/da'_r = dL/da_n * (W_hn h + b_hn) σ'(a_r)  (reset after; reset before
+        #              uses h_prev times the gradient of r * h instead)  -> self.k_r
+        dsig = self.gate_act.grad(g[..., :2 * H])
+        if self.fast:
+            dsig *= 2
+        self.k_u = np.subtract(h_prev, n)
+        self.k_u *= dsig[..., H:]
+        self.k_n = self.act.grad(n)
+        self.k_n *= 1 - u
+        self.k_r = dsig[..., :H]
+        self.k_r *= self.aux if self.reset_after else h_prev
+        # Gradients w.r.t. the recurrent products' outputs, kept for dW_hh.
+        self.dgh = np.empty_like(g) if self.reset_after else None
+
+    def step_backward(self, t, prev, d):
+        (h_prev,), (dh,) = prev, d
+        H, z, tmp = self.H, self.gates[t], self.tmp
+        r, u = z[:, :H], z[:, H:2 * H]
+        dn = np.multiply(dh, self.k_n[t], out=z[:, 2 * H:])   # n is spent: holds dL/da_n
         if self.reset_after:
-            np.multiply(dn * self.aux[t], self.gate_act.grad(r), out=dz[:, :H])
-            self.aux[t] = dn * r   # W_hn h + b_hn is spent: keep its gradient instead
-            dh_prev += self.aux[t] @ self.w_n
+            g = self.dgh[t]
+            np.multiply(dn, self.k_r[t], out=g[:, :H])
+            np.multiply(dh, self.k_u[t], out=g[:, H:2 * H])
+            np.multiply(dn, r, out=g[:, 2 * H:])
+            dh *= u
+            dh += np.matmul(g, self.w_hh_, out=tmp)
+            z[:, :2 * H] = g[:, :2 * H]
         else:
-            drh = dn @ self.w_n
-            np.multiply(drh * h_prev, self.gate_act.grad(r), out=dz[:, :H])
-            dh_prev += drh * r
-        dh_prev += dz[:, :2 * H] @ self.w_rz
-        z[...] = dz  # the gates are spent: their buffer now holds the pre-activation grads
-        return (dh_prev,)
+            drh = np.matmul(dn, self.w_n, out=tmp)              # dL/d(r * h_prev)
+            dr = np.multiply(drh, self.k_r[t], out=self.tmp3[:, :H])
+            np.multiply(dh, self.k_u[t], out=self.tmp3[:, H:2 * H])
+            dh *= u
+            drh *= r
+            dh += drh
+            z[:, :H] = dr
+            z[:, H:2 * H] = self.tmp3[:, H:2 * H]
+            dh += np.matmul(z[:, :2 * H], self.w_rz, out=tmp)
 
     def end_backward(self, x, hist):
-        H, dz = self.H, self.gates
-        dx, dw_ih, db = input_grads(x, self.w_ih, dz)
-        dw_hh = np.empty_like(self.w_hh)
-        dw_hh[:2 * H] = hist.outer_prev(dz[..., :2 * H], 0)
-        grads = {"w_ih": dw_ih, "w_hh": dw_hh}
+        H, dz, s = self.H, self.gates, self.scale
+        dx, dw_ih, db = input_grads(x, self.w_ih_, dz)
         if self.reset_after:
-            dw_hh[2 * H:] = hist.outer_prev(self.aux, 0)
-            db_hh = np.concatenate([db[:2 * H], self.aux.sum(axis=(0, 1))])
+            dw_hh = hist.outer_prev(self.dgh, 0)
+            db_hh = self.dgh.sum(axis=(0, 1))
         else:
-            # sum_t dn_t^T (r_t * h_{t-1}): r*h was kept per step in aux.
+            dw_hh = np.empty_like(self.w_hh)
+            dw_hh[:2 * H] = hist.outer_prev(dz[..., :2 * H], 0)
+            # sum_t dn_t^T (r_t * h_{t-1}): r * h was kept per step in aux.
             T, B = dz.shape[:2]
             dw_hh[2 * H:] = dz[..., 2 * H:].reshape(T * B, H).T @ self.aux.reshape(T * B, H)
-            db_hh = db.copy()
+            db_hh = db
+        # Back from the scaled rows (a' = S a) to the caller's weights.
+        grads = {"w_ih": dw_ih * s[:, None], "w_hh": dw_hh * s[:, None]}
         if self.b_ih is not None:
-            grads["b_ih"] = db
+            grads["b_ih"] = db * s
         if self.b_hh is not None:
-            grads["b_hh"] = db_hh
+            grads["b_hh"] = db_hh * s
         return dx, grads

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.recurrent._proj import input_grads, project_inputs
-from rnnkit.recurrent.activations import get_activation
-from rnnkit.recurrent.elman import add_biases
+from rnnkit.recurrent._proj import add_biases, input_grads, project_inputs
+from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
 
 
 class LSTMCell:
@@ -22,6 +21,10 @@ class LSTMCell:
     w_ih: (4*hidden, input); w_hh: (4*hidden, out) where out = proj_size or hidden;
     b_ih, b_hh: (4*hidden,) or None; w_hr: (proj_size, hidden) or None.
     States: (h, c) of shapes (batch, out) and (batch, hidden).
+
+    Inside, the gate rows are reordered once per call to i, f, o, g so the three sigmoid
+    gates form one block; with the default activations their rows are also halved, since
+    σ(a) = (1 + tanh(a/2)) / 2 lets a single tanh call activate all four gates.
     """
 
     def __init__(self, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None,
@@ -29,30 +32,47 @@ class LSTMCell:
         self.w_ih, self.w_hh, self.b_ih, self.b_hh, self.w_hr = w_ih, w_hh, b_ih, b_hh, w_hr
         self.act = get_activation(activation, "activation")
         self.gate_act = get_activation(recurrent_activation, "recurrent_activation")
-        self.H = w_hh.shape[0] // 4
-
-    def state_sizes(self):
-        out = self.H if self.w_hr is None else self.w_hr.shape[0]
-        return (out, self.H)
+        self.fast = (self.act is ACTIVATIONS["tanh"]
+                     and self.gate_act is ACTIVATIONS["sigmoid"])
+        H = self.H = w_hh.shape[0] // 4
+        # i, f, g, o  ->  i, f, o, g
+        self.perm = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H]
+        self.scale = np.ones(4 * H, dtype=w_hh.dtype)
+        if self.fast:
+            self.scale[:3 * H] = 0.5
 
     def begin(self, x):
         T, B, H = x.shape[0], x.shape[1], self.H
-        self.gates = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
+        p, s = self.perm, self.scale[:, None]
+        self.w_ih_ = self.w_ih[p] * s
+        self.w_hh_ = self.w_hh[p] * s
+        bias = add_biases(self.b_ih, self.b_hh)
+        self.gates = project_inputs(x, self.w_ih_, None if bias is None else bias[p] * s[:, 0])
         self.tanh_c = np.empty((T, B, H), dtype=x.dtype)
+        self.tmp4 = np.empty((B, 4 * H), dtype=x.dtype)
+        self.tmp = np.empty((B, H), dtype=x.dtype)
         if self.w_hr is not None:
             self.m = np.empty((T, B, H), dtype=x.dtype)   # o * tanh(c), before projection
             self.dh = np.empty((T, B, self.w_hr.shape[0]), dtype=x.dtype)
+            self.dm = np.empty((B, H), dtype=x.dtype)
 
     def step(self, t, prev, out):
         (h_prev, c_prev), (h, c) = prev, out
         H, z = self.H, self.gates[t]
-        z += h_prev @ self.w_hh.T
-        self.gate_act.forward(z[:, :2 * H], z[:, :2 * H])       # i, f
-        self.act.forward(z[:, 2 * H:3 * H], z[:, 2 * H:3 * H])  # g
-        self.gate_act.forward(z[:, 3 * H:], z[:, 3 * H:])       # o
-        i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+        np.matmul(h_prev, self.w_hh_.T, out=self.tmp4)
+        z += self.tmp4
+        if self.fast:
+            np.tanh(z, out=z)
+            sig = z[:, :3 * H]
+            sig *= 0.5
+            sig += 0.5
+        else:
+            self.gate_act.forward(z[:, :3 * H], z[:, :3 * H])
+            self.act.forward(z[:, 3 * H:], z[:, 3 * H:])
+        i, f, o, g = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
         np.multiply(f, c_prev, out=c)
-        c += i * g
+        np.multiply(i, g, out=self.tmp)
+        c += self.tmp
         tc = self.act.forward(c, self.tanh_c[t])
         if self.w_hr is None:
             np.multiply(o, tc, out=h)
@@ -60,29 +80,45 @@ class LSTMCell:
             np.multiply(o, tc, out=self.m[t])
             np.matmul(self.m[t], self.w_hr.T, out=h)
 
-    def step_backward(self, t, prev, new, d_new):
-        (_, c_prev), (dh, dc) = prev, d_new
-        H, z, tc = self.H, self.gates[t], self.tanh_c[t]
-        i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+    def begin_backward(self, hist):
+        H = self.H
+        g = self.gates
+        # Gate derivatives w.r.t. the (scaled) pre-activations, for every step at once.
+        self.dact = np.empty_like(g)
+        self.gate_act.grad(g[..., :3 * H], out=self.dact[..., :3 * H])
+        if self.fast:
+            self.dact[..., :3 * H] *= 2     # d/da' of (1 + tanh a')/2 = 2 σ (1 - σ)
+        self.act.grad(g[..., 3 * H:], out=self.dact[..., 3 * H:])
+        # o * tanh'(c): how h's gradient reaches c.
+        self.o_dtanh = self.act.grad(self.tanh_c)
+        self.o_dtanh *= g[..., 2 * H:3 * H]
+
+    def step_backward(self, t, prev, d):
+        (_, c_prev), (dh, dc) = prev, d
+        H, z, tmp, raw = self.H, self.gates[t], self.tmp, self.tmp4
         if self.w_hr is None:
             dm = dh
         else:
             self.dh[t] = dh
-            dm = dh @ self.w_hr
-        dc = dc + dm * o * self.act.grad(tc)
-        dz = np.empty_like(z)
-        np.multiply(dc * g, self.gate_act.grad(i), out=dz[:, :H])
-        np.multiply(dc * c_prev, self.gate_act.grad(f), out=dz[:, H:2 * H])
-        np.multiply(dc * i, self.act.grad(g), out=dz[:, 2 * H:3 * H])
-        np.multiply(dm * tc, self.gate_act.grad(o), out=dz[:, 3 * H:])
-        dc_prev = dc * f
-        z[...] = dz  # the gates are spent: their buffer now holds the pre-activation grads
-        return dz @ self.w_hh, dc_prev
+            dm = np.matmul(dh, self.w_hr, out=self.dm)
+        np.multiply(dm, self.tanh_c[t], out=raw[:, 2 * H:3 * H])     # o
+        np.multiply(dm, self.o_dtanh[t], out=tmp)
+        dc += tmp
+        np.multiply(dc, z[:, 3 * H:], out=raw[:, :H])                 # i  <- g
+        np.multiply(dc, c_prev, out=raw[:, H:2 * H])                  # f
+        np.multiply(dc, z[:, :H], out=raw[:, 3 * H:])                 # g  <- i
+        dc *= z[:, H:2 * H]
+        np.multiply(raw, self.dact[t], out=z)   # the gates are spent: z holds dL/da'
+        np.matmul(z, self.w_hh_, out=dh)
 
     def end_backward(self, x, hist):
         dz = self.gates
-        dx, dw_ih, db = input_grads(x, self.w_ih, dz)
-        grads = {"w_ih": dw_ih, "w_hh": hist.outer_prev(dz, 0)}
+        dx, dw_ih, db = input_grads(x, self.w_ih_, dz)
+        dw_hh = hist.outer_prev(dz, 0)
+        # Back from the scaled, reordered rows (a' = S P a) to PyTorch's layout.
+        inv, s = np.argsort(self.perm), self.scale[:, None]
+        grads = {"w_ih": (dw_ih * s)[inv], "w_hh": (dw_hh * s)[inv]}
+        db = (db * s[:, 0])[inv]
         if self.b_ih is not None:
             grads["b_ih"] = db
         if self.b_hh is not None:

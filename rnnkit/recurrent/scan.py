@@ -4,14 +4,17 @@ The scan owns what all cells have in common: the direction of travel, the mask (
 step carries every state through unchanged), the state histories kept for backward, and
 the final states. A cell (``elman.py``, ``lstm.py``, ``gru.py``) contributes only
 
-- ``begin(x)``: the input projections of all steps in one GEMM, and its caches;
+- ``begin(x)``: the input projections of all steps in one GEMM, and its buffers;
 - ``step(t, prev, out)``: one step forward, writing the new states into ``out``;
-- ``step_backward(t, prev, new, d_new) -> d_prev``: one step of BPTT;
-- ``end_backward(x, hist) -> (dx, param_grads)``: the weight gradients as a few large
-  GEMMs over all steps at once, after the loop.
+- ``begin_backward(hist)``: every backward factor that does not depend on the
+  recurrence (gate derivatives...), computed in bulk over all steps;
+- ``step_backward(t, prev, d)``: one step of BPTT, turning the gradients w.r.t. the
+  states after step t, ``d``, into those w.r.t. the states before it, in place;
+- ``end_backward(x, hist) -> (dx, param_grads)``: the input and weight gradients as a
+  few large GEMMs over all steps at once.
 
 Shapes: time-major. x (time, batch, input_size); each state (batch, state_size);
-state histories (time, batch, state_size).
+state histories (time, batch, state_size). The hot loops below allocate nothing.
 """
 from __future__ import annotations
 
@@ -30,15 +33,27 @@ class History:
         self.init = init
         self.reverse = reverse
 
-    def first(self):
-        """Index of the first step processed."""
-        return self.states[0].shape[0] - 1 if self.reverse else 0
+    @property
+    def order(self):
+        """Time indices in processing order."""
+        T = self.states[0].shape[0]
+        return range(T - 1, -1, -1) if self.reverse else range(T)
 
     def prev(self, k, t):
         """State k as it was before the step at time t."""
-        if t == self.first():
+        if t == self.order[0]:
             return self.init[k]
         return self.states[k][t + 1 if self.reverse else t - 1]
+
+    def prev_seq(self, k):
+        """State k before every step, in time order: a new (time, batch, size) array."""
+        s = self.states[k]
+        out = np.empty_like(s)
+        if self.reverse:
+            out[:-1], out[-1] = s[1:], self.init[k]
+        else:
+            out[1:], out[0] = s[:-1], self.init[k]
+        return out
 
     def final(self, k):
         """State k after the last step processed."""
@@ -72,9 +87,9 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
     states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
     hist = History(states, tuple(init_states), reverse)
     keep = None if mask is None else ~mask[:, :, None]  # rows whose state is carried
-    prev = tuple(init_states)
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        out = tuple(s[t] for s in states)
+    prev = hist.init
+    for t in hist.order:
+        out = tuple([s[t] for s in states])
         cell.step(t, prev, out)
         if keep is not None:
             for o, p in zip(out, prev):
@@ -90,19 +105,32 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
     d_final: tuple of (batch, state_size_k) arrays or None, gradients of the final states.
     Returns (dx, d_init_states, param_grads) where param_grads is the cell's dict.
     """
-    T = x.shape[0]
     d = [np.zeros_like(s) if g is None else np.array(g, dtype=s.dtype)
          for s, g in zip(hist.init, d_final)]
-    m = None if mask is None else mask[:, :, None].astype(x.dtype)
-    for t in (range(T) if hist.reverse else range(T - 1, -1, -1)):
-        d[0] = d[0] + d_seq[t]
-        prev = tuple(hist.prev(k, t) for k in range(len(d)))
-        new = tuple(s[t] for s in hist.states)
-        if m is None:
-            d = list(cell.step_backward(t, prev, new, tuple(d)))
-        else:
-            live = tuple(g * m[t] for g in d)
-            carried = [g - lg for g, lg in zip(d, live)]
-            d = [dp + c for dp, c in zip(cell.step_backward(t, prev, new, live), carried)]
+    cell.begin_backward(hist)
+    order = hist.order
+    if mask is None:
+        for t in reversed(order):
+            d[0] += d_seq[t]
+            cell.step_backward(t, _prev(hist, t, order), d)
+    else:
+        live = mask[:, :, None].astype(x.dtype)
+        dead = 1 - live
+        carried = [np.empty_like(g) for g in d]
+        for t in reversed(order):
+            d[0] += d_seq[t]
+            for g, c in zip(d, carried):       # a masked row's gradient skips the cell
+                np.multiply(g, dead[t], out=c)
+                g *= live[t]
+            cell.step_backward(t, _prev(hist, t, order), d)
+            for g, c in zip(d, carried):
+                g += c
     dx, grads = cell.end_backward(x, hist)
     return dx, tuple(d), grads
+
+
+def _prev(hist, t, order):
+    if t == order[0]:
+        return hist.init
+    tp = t + 1 if hist.reverse else t - 1
+    return tuple([s[tp] for s in hist.states])

@@ -19,3 +19,17 @@ def pytest_configure(config):
         if missing:
             raise RuntimeError(f"CI must run every oracle test, but {missing} is not "
                                f"installed: install with pip install -e '.[test]'")
+
+
+import pytest  # noqa: E402
+
+from rnnkit.recurrent import backend as _backend  # noqa: E402
+
+BACKENDS = ["numpy"] + (["numba"] if _backend.available() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def each_backend(request):
+    """Run the test once per available kernel backend (NumPy reference, numba)."""
+    with _backend.use_backend(request.param):
+        yield request.param

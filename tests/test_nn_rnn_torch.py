@@ -15,6 +15,13 @@ import pytest
 import rnnkit
 from rnnkit import nn
 
+
+@pytest.fixture(autouse=True)
+def _backends(each_backend):
+    """Every test here runs on each kernel backend (NumPy reference and numba)."""
+    return each_backend
+
+
 pytestmark = [pytest.mark.torch,
               pytest.mark.filterwarnings("ignore:LSTM with projections:UserWarning"),
               pytest.mark.filterwarnings("ignore:dropout option adds dropout:UserWarning")]

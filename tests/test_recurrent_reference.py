@@ -7,6 +7,13 @@ from rnnkit import recurrent as R
 
 import reference as ref
 
+
+@pytest.fixture(autouse=True)
+def _backends(each_backend):
+    """Every test here runs on each kernel backend (NumPy reference and numba)."""
+    return each_backend
+
+
 T, B, D, H, P = 6, 4, 3, 5, 2
 
 

@@ -12,6 +12,13 @@ import pytest
 import rnnkit
 from rnnkit import recurrent as R
 
+
+@pytest.fixture(autouse=True)
+def _backends(each_backend):
+    """Every test here runs on each kernel backend (NumPy reference and numba)."""
+    return each_backend
+
+
 pytestmark = [pytest.mark.torch,
               pytest.mark.filterwarnings("ignore:LSTM with projections:UserWarning")]
 torch = pytest.importorskip("torch", reason="the PyTorch oracle (torch==2.13.0) is not installed")

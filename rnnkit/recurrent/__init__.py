@@ -6,3 +6,5 @@
 """
 from rnnkit.recurrent.ops import gru, lstm, rnn
 from rnnkit.recurrent.activations import ACTIVATIONS, Activation, get_activation
+from rnnkit.recurrent.backend import available as accelerated_available
+from rnnkit.recurrent.backend import get_backend, set_backend, use_backend

@@ -26,6 +26,17 @@ class ElmanCell:
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
         self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
 
+    def fusable(self):
+        return self.act.name in ("tanh", "relu")
+
+    def fused_forward(self, compiled, hist, keep):
+        compiled.rnn_forward(self.a, np.ascontiguousarray(self.w_hh.T), hist.init[0],
+                             hist.states[0], keep, hist.reverse, self.act.name == "relu")
+
+    def fused_backward(self, compiled, hist, d_seq, d, live):
+        compiled.rnn_backward(self.a, np.ascontiguousarray(self.w_hh), hist.states[0], d_seq,
+                              d[0], live, hist.reverse, self.act.name == "relu")
+
     def step(self, t, prev, out):
         a = self.a[t]
         np.matmul(prev[0], self.w_hh.T, out=self.tmp)

@@ -13,12 +13,20 @@ the final states. A cell (``elman.py``, ``lstm.py``, ``gru.py``) contributes onl
 - ``end_backward(x, hist) -> (dx, param_grads)``: the input and weight gradients as a
   few large GEMMs over all steps at once.
 
+With the accelerated backend (``backend.py``) a cell that says it is ``fusable()`` runs
+its whole loop compiled instead (``fused_forward`` / ``fused_backward``), filling the
+same buffers, so ``end_backward`` is shared by both paths.
+
 Shapes: time-major. x (time, batch, input_size); each state (batch, state_size);
 state histories (time, batch, state_size). The hot loops below allocate nothing.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from rnnkit.recurrent import backend
+
+_NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 class History:
@@ -32,6 +40,7 @@ class History:
         self.states = states
         self.init = init
         self.reverse = reverse
+        self.compiled = None  # the module of compiled loops, if they ran forward
 
     @property
     def order(self):
@@ -85,7 +94,12 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
     T, B = x.shape[0], x.shape[1]
     cell.begin(x)
     states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
-    hist = History(states, tuple(init_states), reverse)
+    hist = History(states, tuple(np.ascontiguousarray(s) for s in init_states), reverse)
+    compiled = backend.compiled()
+    if compiled is not None and cell.fusable():
+        hist.compiled = compiled
+        cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)
+        return hist
     keep = None if mask is None else ~mask[:, :, None]  # rows whose state is carried
     prev = hist.init
     for t in hist.order:
@@ -107,6 +121,12 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
     """
     d = [np.zeros_like(s) if g is None else np.array(g, dtype=s.dtype)
          for s, g in zip(hist.init, d_final)]
+    if hist.compiled is not None:
+        d_seq = np.ascontiguousarray(d_seq, dtype=x.dtype)
+        cell.fused_backward(hist.compiled, hist, d_seq, d,
+                            _NO_MASK if mask is None else np.ascontiguousarray(mask))
+        dx, grads = cell.end_backward(x, hist)
+        return dx, tuple(d), grads
     cell.begin_backward(hist)
     order = hist.order
     if mask is None:

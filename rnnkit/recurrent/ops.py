@@ -22,7 +22,8 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse
 
     x: (time, batch, input_size); h0: (batch, hidden) or None for zeros;
     w_ih: (hidden, input_size); w_hh: (hidden, hidden); b_ih, b_hh: (hidden,) or None.
-    nonlinearity: "tanh" or "relu". reverse: run from the last step to the first.
+    nonlinearity: "tanh" or "relu" (PyTorch's), or any name in ``ACTIVATIONS``.
+    reverse: run from the last step to the first.
     mask: bool (time, batch), False on padding; or lengths: (batch,) valid steps per
     sequence (a prefix of each column). A masked step carries the state unchanged and
     outputs the previous output, or zeros with ``zero_masked_outputs``.
@@ -154,8 +155,11 @@ def _check_weights(op, x, w_ih, w_hh, gates):
 
 
 def _nonlinearity(name):
-    if name not in ("tanh", "relu"):
-        raise ValueError(f"nonlinearity: expected 'tanh' or 'relu', got {name!r}")
+    from rnnkit.recurrent.activations import ACTIVATIONS
+
+    if name not in ACTIVATIONS:
+        raise ValueError(f"nonlinearity: expected one of {sorted(ACTIVATIONS)} ('tanh' and "
+                         f"'relu' are PyTorch's), got {name!r}")
     return name
 
 

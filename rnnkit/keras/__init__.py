@@ -1,0 +1,7 @@
+"""``rnnkit.keras``: Keras 3's API on rnnkit's core.
+
+Port Keras code by changing the import: ``from rnnkit.keras import layers, models,
+initializers, optimizers, losses, callbacks, utils``. Weight layouts, names, shapes,
+parameter counts and numbers are Keras's.
+"""
+from rnnkit.keras import activations, backend, initializers, layers, regularizers

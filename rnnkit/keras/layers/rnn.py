@@ -177,8 +177,14 @@ class RNN(Layer):
             self.states = [np.array(f.data) for f in finals]
         output = seq if self.return_sequences else last
         if self.return_state:
-            return [output] + list(finals)
+            return [output] + self._group_states(list(finals))
         return output
+
+    def _group_states(self, finals):
+        """Stacked cells return their states nested per cell, as Keras does."""
+        if not isinstance(self.cell, StackedRNNCells):
+            return finals
+        return self.cell._split_states(finals)
 
     def _initial_states(self, initial_state, B, n):
         if initial_state is None:
@@ -189,6 +195,7 @@ class RNN(Layer):
                 return [Tensor(s) for s in self.states]
             return [None] * n
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        states = [s for g in states for s in (g if isinstance(g, (list, tuple)) else [g])]
         if len(states) != n:
             raise ValueError(f"{self.name}: initial_state must hold {n} tensor(s), got "
                              f"{len(states)}")

@@ -48,12 +48,6 @@ class History:
         T = self.states[0].shape[0]
         return range(T - 1, -1, -1) if self.reverse else range(T)
 
-    def prev(self, k, t):
-        """State k as it was before the step at time t."""
-        if t == self.order[0]:
-            return self.init[k]
-        return self.states[k][t + 1 if self.reverse else t - 1]
-
     def prev_seq(self, k):
         """State k before every step, in time order: a new (time, batch, size) array."""
         s = self.states[k]
@@ -68,13 +62,10 @@ class History:
         """State k after the last step processed."""
         return self.states[k][0 if self.reverse else -1]
 
-    def outer_prev(self, d, k, prev_seq=None):
-        """sum_t d[t]^T @ prev_k(t): a weight gradient, as two GEMMs and no copies.
-
-        d: (time, batch, n); returns (n, state_size). ``prev_seq`` overrides the state
-        history (with this history's initial state still used for the first step).
-        """
-        seq = self.states[k] if prev_seq is None else prev_seq
+    def outer_prev(self, d, k):
+        """sum_t d[t]^T @ prev_k(t), where prev_k(t) is state k before step t: a weight
+        gradient, as two GEMMs and no copies. d: (time, batch, n) -> (n, state_size)."""
+        seq = self.states[k]
         n, m = d.shape[-1], seq.shape[-1]
         if self.reverse:
             rest = d[:-1].reshape(-1, n).T @ seq[1:].reshape(-1, m)

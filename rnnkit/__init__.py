@@ -2,11 +2,24 @@
 
 The core is a small autograd ``Tensor`` (:func:`tensor`, :func:`no_grad`), differentiable
 ops in :mod:`rnnkit.functional`, and fused recurrent kernels with hand-written
-backpropagation through time in :mod:`rnnkit.recurrent`.
+backpropagation through time in :mod:`rnnkit.recurrent`. Two front ends stand on it:
+:mod:`rnnkit.nn` / :mod:`rnnkit.optim` (PyTorch's API) and :mod:`rnnkit.keras` (Keras's).
 """
-from rnnkit._tensor import (Tensor, as_tensor, bool_, float32, float64, int64, tensor)
+import importlib
+
+from rnnkit._tensor import Tensor, as_tensor, bool_, float32, float64, int64, tensor
 from rnnkit.autograd import enable_grad, is_grad_enabled, no_grad
 from rnnkit import functional
+from rnnkit.random import manual_seed
 
 __version__ = "0.1.0"
-from rnnkit.random import manual_seed
+
+_SUBMODULES = ("nn", "optim", "keras", "recurrent", "init", "clip", "random")
+
+
+def __getattr__(name):
+    # ``import rnnkit; rnnkit.nn.LSTM`` works like torch.nn, without importing every
+    # front end at start-up.
+    if name in _SUBMODULES:
+        return importlib.import_module(f"rnnkit.{name}")
+    raise AttributeError(f"module 'rnnkit' has no attribute {name!r}")

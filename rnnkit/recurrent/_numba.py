@@ -67,10 +67,11 @@ def rnn_forward(a, w_hhT, h0, hs, keep, reverse, relu):
     """a: (T, B, H) input projections (+ biases); w_hhT: (H, H) = W_hh^T contiguous."""
     T, B, H = a.shape
     masked = keep.shape[0] == T
+    rec = np.empty((B, H), dtype=a.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        rec = np.dot(hp, w_hhT)
+        np.dot(hp, w_hhT, rec)
         for b in range(B):
             h, ab, rb = hs[t, b], a[t, b], rec[b]
             if masked and keep[t, b]:
@@ -88,6 +89,7 @@ def rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
     """BPTT; da (T, B, H) receives dL/da_t; dh (B, H) in: d final, out: d h0."""
     T, B, H = da.shape
     masked = live.shape[0] == T
+    back = np.empty((B, H), dtype=da.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         for b in range(B):
@@ -102,7 +104,7 @@ def rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
             else:
                 for k in range(H):
                     g[k] = d[k] * (_ONE - h[k] * h[k])
-        back = np.dot(da[t], w_hh)
+        np.dot(da[t], w_hh, back)
         for b in range(B):
             if not masked or live[t, b]:
                 dh[b] = back[b]
@@ -116,6 +118,7 @@ def lstm_forward(z, w_hhT, h0, c0, hs, cs, tcs, keep, reverse):
     T, B, G = z.shape
     H = G // 4
     masked = keep.shape[0] == T
+    rec = np.empty((B, G), dtype=z.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         if s == 0:
@@ -123,7 +126,7 @@ def lstm_forward(z, w_hhT, h0, c0, hs, cs, tcs, keep, reverse):
         else:
             tp = _prev_index(s, t, reverse)
             hp, cp = hs[tp], cs[tp]
-        rec = np.dot(hp, w_hhT)
+        np.dot(hp, w_hhT, rec)
         for b in range(B):
             # One simple loop per quantity: each vectorizes on its own.
             zt, rb = z[t, b], rec[b]
@@ -152,6 +155,7 @@ def lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
     H = G // 4
     masked = live.shape[0] == T
     dz = np.empty((B, G), dtype=z.dtype)
+    back = np.empty((B, H), dtype=z.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         cp = c0 if s == 0 else cs[_prev_index(s, t, reverse)]
@@ -178,7 +182,7 @@ def lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
             for k in range(H):
                 dcb[k] *= f[k]
             zt[:] = dzb
-        back = np.dot(dz, w_hh)
+        np.dot(dz, w_hh, back)
         for b in range(B):
             if not masked or live[t, b]:
                 dh[b] = back[b]
@@ -193,10 +197,11 @@ def gru_forward(z, w_hhT, b_hn, h0, hs, aux, keep, reverse):
     T, B, G = z.shape
     H = G // 3
     masked = keep.shape[0] == T
+    rec = np.empty((B, G), dtype=z.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        rec = np.dot(hp, w_hhT)
+        np.dot(hp, w_hhT, rec)
         for b in range(B):
             zt, rb, hn, h, hpb = z[t, b], rec[b], aux[t, b], hs[t, b], hp[b]
             for j in range(2 * H):
@@ -221,6 +226,7 @@ def gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
     H = G // 3
     masked = live.shape[0] == T
     direct = np.empty_like(dh)
+    back = np.empty_like(dh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
@@ -245,7 +251,7 @@ def gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
             for k in range(H):
                 direct[b, k] = d[k] * u[k]
             zt[:2 * H] = gt[:2 * H]
-        back = np.dot(dgh[t], w_hh)
+        np.dot(dgh[t], w_hh, back)
         for b in range(B):
             if not masked or live[t, b]:
                 for k in range(H):

@@ -8,11 +8,16 @@ from rnnkit.functional._util import as_operand, operands, unbroadcast
 
 
 def cast(x, dtype):
-    """``x`` converted to ``dtype``; the gradient is cast back to x's dtype."""
+    """``x`` converted to ``dtype``; the gradient is cast back to x's dtype.
+
+    A cast to an integer or bool dtype leaves the graph (no gradient), as in PyTorch.
+    """
     x = as_operand(x)
     dtype = _as_dtype(dtype)
     if x.dtype == dtype:
         return x
+    if dtype.kind not in "fc":
+        return Tensor(x.data.astype(dtype))
     src = x.dtype
     return Tensor._make(x.data.astype(dtype), (x,), lambda g: (g.astype(src),), "Cast")
 
@@ -131,11 +136,13 @@ def matmul(a, b):
     def backward(g):
         A = a.data if a.ndim > 1 else a.data[None, :]
         B = b.data if b.ndim > 1 else b.data[:, None]
+        # Restore the dimensions a 1-D operand dropped; b's first, so that a 0-d g
+        # (vector @ vector) becomes (1, 1).
         G = g
-        if a.ndim == 1:
-            G = np.expand_dims(G, -2)
         if b.ndim == 1:
             G = np.expand_dims(G, -1)
+        if a.ndim == 1:
+            G = np.expand_dims(G, -2)
         ga = gb = None
         if a.requires_grad:
             ga = G @ np.swapaxes(B, -1, -2)

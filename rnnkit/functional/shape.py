@@ -1,6 +1,8 @@
 """Shape ops: indexing, reshape, transpose, flip, concat/stack/split. No arithmetic here."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from rnnkit._tensor import Tensor, _raw
@@ -127,7 +129,7 @@ def split(x, split_size_or_sections, dim=0):
     x = as_operand(x)
     d = normalize_dim(dim, x.ndim)
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
+    if isinstance(split_size_or_sections, numbers.Integral):  # also NumPy integers
         if split_size_or_sections <= 0:
             raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
         sizes = [split_size_or_sections] * (n // split_size_or_sections)

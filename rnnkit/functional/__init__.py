@@ -9,3 +9,8 @@ from rnnkit.functional.shape import (cat, concat, flip, getitem, permute, reshap
 from rnnkit.functional.reduce import max, mean, sum
 from rnnkit.functional.activations import (hard_sigmoid, log_softmax, relu, sigmoid,
                                            softmax, tanh)
+from rnnkit.functional.layers import dropout, embedding
+from rnnkit.functional.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                      cross_entropy, l1_loss, mse_loss, nll_loss)
+from rnnkit.functional.keras_losses import (binary_crossentropy, categorical_crossentropy,
+                                            sparse_categorical_crossentropy)

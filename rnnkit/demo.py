@@ -12,7 +12,9 @@ import numpy as np
 
 import rnnkit
 from rnnkit import functional as F
+from rnnkit import optim
 from rnnkit import recurrent as R
+from rnnkit.clip import clip_grad_norm_
 
 
 def walkthrough(rng, out=print):
@@ -47,10 +49,7 @@ def train_lstm(steps, rng, out=print):
                   w_out=(1, H), b_out=(1,))
     params = {n: rnnkit.tensor(rng.uniform(-k, k, s), requires_grad=True, dtype="float32")
               for n, s in shapes.items()}
-    # Adam, written inline so the demo shows every moving part.
-    m = {n: np.zeros_like(p.data) for n, p in params.items()}
-    v = {n: np.zeros_like(p.data) for n, p in params.items()}
-    lr, b1, b2 = 0.01, 0.9, 0.999
+    opt = optim.Adam(params.values(), lr=0.01)
 
     started = time.perf_counter()
     for step in range(1, steps + 1):
@@ -64,15 +63,10 @@ def train_lstm(steps, rng, out=print):
                            params["b_hh"])
         pred = F.linear(seq, params["w_out"], params["b_out"])   # (T, B, 1)
         loss = ((pred - y) ** 2).mean()
-        for p in params.values():
-            p.grad = None
+        opt.zero_grad()
         loss.backward()                                          # BPTT through 30 steps
-        with rnnkit.no_grad():
-            for n, p in params.items():
-                g = p.grad.data
-                m[n] = b1 * m[n] + (1 - b1) * g
-                v[n] = b2 * v[n] + (1 - b2) * g * g
-                p.data -= lr * (m[n] / (1 - b1 ** step)) / (np.sqrt(v[n] / (1 - b2 ** step)) + 1e-8)
+        clip_grad_norm_(params.values(), 1.0)
+        opt.step()
         if step == 1 or step % max(1, steps // 10) == 0 or step == steps:
             bar = "#" * int(min(40, 40 * loss.item() / 0.6))
             out(f"   step {step:4d}  loss {loss.item():.4f}  {bar}")

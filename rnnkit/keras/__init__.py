@@ -5,3 +5,6 @@ initializers, optimizers, losses, callbacks, utils``. Weight layouts, names, sha
 parameter counts and numbers are Keras's.
 """
 from rnnkit.keras import activations, backend, initializers, layers, regularizers
+from rnnkit.keras import callbacks, losses, metrics, models, optimizers, utils
+from rnnkit.keras.layers import Input
+from rnnkit.keras.models import Model, Sequential

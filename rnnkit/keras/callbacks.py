@@ -79,7 +79,11 @@ class CallbackList:
         if hook not in _HOOKS:
             raise AttributeError(hook)
 
+        takes_index = "batch" in hook or "epoch" in hook
+
         def dispatch(*args):
+            if len(args) < 1 + takes_index:           # every hook receives a logs dict
+                args = args + ({},)
             for cb in self.callbacks:
                 getattr(cb, hook)(*args)
         return dispatch

@@ -47,7 +47,19 @@ class Module:
                 raise TypeError(f"cannot assign a {type(value).__name__} to submodule "
                                 f"{name!r}: expected a Module or None")
             self._modules[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign a {type(value).__name__} to buffer "
+                                f"{name!r}: expected a Tensor or None")
+            self._buffers[name] = value
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        """``del module.name`` also unregisters a parameter, submodule or buffer."""
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        self.__dict__.get("_non_persistent", set()).discard(name)
+        object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
         """Register ``param`` (a Parameter, or None for an absent one) under ``name``."""
@@ -69,6 +81,11 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got "
                             f"{type(module).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module name must be a non-empty string without "
+                           f"'.', got {name!r}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"add_module: attribute {name!r} already exists")
         setattr(self, name, module)
         self._modules[name] = module
 
@@ -228,14 +245,18 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = []
-        for name, m in self._modules.items():
-            sub = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {sub}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
+        # PyTorch's layout: a one-line extra_repr stays inside the parentheses; with
+        # submodules (or a multi-line extra_repr) every item gets its own indented line.
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                       for name, m in self._modules.items()]
+        head = f"{type(self).__name__}("
+        if len(extra_lines) == 1 and not child_lines:
+            return head + extra_lines[0] + ")"
+        if not extra_lines and not child_lines:
             return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        return head + "\n  " + "\n  ".join(extra_lines + child_lines) + "\n)"
 
     def __dir__(self):
         return list(super().__dir__()) + list(self._parameters) + list(self._modules)

@@ -96,13 +96,12 @@ class RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def extra_repr(self):
+        # PyTorch's text exactly (which does not show nonlinearity).
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if self.mode == "RNN_RELU":
-            s += ", nonlinearity='relu'"
         if not self.bias:
             s += ", bias=False"
         if self.batch_first:

@@ -158,8 +158,21 @@ class Module:
         return self
 
     # -- dtype --------------------------------------------------------------------------
-    def to(self, dtype):
-        """Convert every floating parameter and buffer to ``dtype`` in place; returns self."""
+    def to(self, *args, dtype=None, device=None):
+        """Convert every floating parameter and buffer to ``dtype`` in place; returns self.
+
+        Accepts PyTorch's forms ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``;
+        rnnkit runs on the CPU only, so any other device is an error.
+        """
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+                device = a
+            else:
+                dtype = a
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: rnnkit runs on the CPU only, got device {device!r}")
+        if dtype is None:
+            return self
         dtype = _as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"to: expected a floating dtype, got {dtype}")
@@ -172,6 +185,10 @@ class Module:
             for b in m._buffers.values():
                 if b is not None and b.dtype.kind == "f":
                     b.data = b.data.astype(dtype)
+        return self
+
+    def cpu(self):
+        """A no-op (rnnkit computes on the CPU); returns self, like PyTorch's."""
         return self
 
     def float(self):

@@ -1,25 +1,15 @@
 """Keras's initializers: names and classes, each drawing from a seeded NumPy generator.
 
-Keras convention for fans: a kernel of shape (..., fan_in, fan_out), i.e. (input_dim,
-units) for Dense and recurrent layers, receptive field = product of the leading dims.
-Exact values differ from Keras's (different random generators); the distributions match.
+The sampling itself is ``rnnkit.init``'s, with Keras's conventions (``layout="keras"``:
+a kernel of shape (..., fan_in, fan_out), i.e. (input_dim, units)). Exact values differ
+from Keras's (different random generators); the distributions match.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from rnnkit import init
 from rnnkit.random import get_generator
-
-
-def _fans(shape):
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
-    return shape[-2] * receptive, shape[-1] * receptive
 
 
 class Initializer:
@@ -85,7 +75,8 @@ class RandomUniform(Initializer):
         self.minval, self.maxval = minval, maxval
 
     def sample(self, shape):
-        return self._gen().uniform(self.minval, self.maxval, shape)
+        return init.uniform(shape, self.minval, self.maxval, dtype=np.float64,
+                            generator=self._gen())
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -99,27 +90,19 @@ class RandomNormal(Initializer):
         self.mean, self.stddev = mean, stddev
 
     def sample(self, shape):
-        return self._gen().normal(self.mean, self.stddev, shape)
+        return init.normal(shape, self.mean, self.stddev, dtype=np.float64,
+                           generator=self._gen())
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
-
-
-def _truncated_normal(rng, shape, mean, stddev):
-    """N(mean, stddev^2) restricted to two standard deviations (redrawn beyond)."""
-    out = rng.normal(size=shape)
-    bad = np.abs(out) > 2
-    while bad.any():
-        out[bad] = rng.normal(size=int(bad.sum()))
-        bad = np.abs(out) > 2
-    return mean + stddev * out
 
 
 class TruncatedNormal(RandomNormal):
     """N(mean, stddev^2) with values beyond 2 stddev redrawn."""
 
     def sample(self, shape):
-        return _truncated_normal(self._gen(), shape, self.mean, self.stddev)
+        return init.truncated_normal_keras(shape, self.mean, self.stddev, dtype=np.float64,
+                                           generator=self._gen())
 
 
 class VarianceScaling(Initializer):
@@ -138,17 +121,8 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def sample(self, shape):
-        fan_in, fan_out = _fans(shape)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
-        var = self.scale / max(1.0, n)
-        rng = self._gen()
-        if self.distribution == "uniform":
-            limit = math.sqrt(3 * var)
-            return rng.uniform(-limit, limit, shape)
-        if self.distribution == "untruncated_normal":
-            return rng.normal(0, math.sqrt(var), shape)
-        # 0.8796... is the stddev of a unit normal truncated at +-2.
-        return _truncated_normal(rng, shape, 0.0, math.sqrt(var) / 0.87962566103423978)
+        return init.variance_scaling(shape, self.scale, self.mode, self.distribution,
+                                     "keras", dtype=np.float64, generator=self._gen())
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
@@ -184,16 +158,8 @@ class Orthogonal(Initializer):
         self.gain = gain
 
     def sample(self, shape):
-        if len(shape) < 2:
-            raise ValueError(f"Orthogonal: needs a shape of at least 2 dimensions, got "
-                             f"{shape}")
-        rows, cols = math.prod(shape[:-1]), shape[-1]
-        a = self._gen().normal(size=(max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q *= np.sign(np.diag(r))
-        if rows < cols:
-            q = q.T
-        return self.gain * q.reshape(shape)
+        return init.orthogonal(shape, self.gain, layout="keras", dtype=np.float64,
+                               generator=self._gen())
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
@@ -207,9 +173,7 @@ class Identity(Initializer):
         self.gain = gain
 
     def sample(self, shape):
-        if len(shape) != 2:
-            raise ValueError(f"Identity: needs a 2-D shape, got {shape}")
-        return self.gain * np.eye(*shape)
+        return init.eye(shape, self.gain, dtype=np.float64)
 
     def get_config(self):
         return {"gain": self.gain}

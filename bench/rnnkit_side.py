@@ -1,0 +1,118 @@
+"""rnnkit timed in this process: ``nn.RNN/LSTM/GRU`` inference and training steps.
+
+rnnkit runs in the parent process, PyTorch in a child (``torch_worker.py``) started only
+after every rnnkit measurement is done; the parent never imports torch. So each process
+holds one framework's thread pools, and they are never busy at the same time. rnnkit
+stays in-process because its side needs nothing beyond NumPy and can be called directly
+by the smoke test, and tracemalloc sees exactly its allocations here.
+"""
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import rnnkit
+from rnnkit import nn
+
+from bench import configs as C
+from bench import timing
+
+_MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+LR = 0.01  # the loss is a mean, so its gradients, and the drift of the weights, stay small
+
+
+def build(cfg):
+    """(module, x): the configuration's module with the seeded weights, and its input."""
+    weights, x = C.make_data(cfg)
+    module = _MODULES[cfg.cell](cfg.input, cfg.hidden, num_layers=cfg.layers,
+                                bidirectional=cfg.bidirectional)
+    module.load_state_dict(weights)
+    return module, rnnkit.tensor(x)
+
+
+def sgd(params):
+    """(step function, description): rnnkit.optim.SGD when it exists, else its update
+    p <- p - lr * grad written inline (the optimizer is being written concurrently)."""
+    try:
+        from rnnkit.optim import SGD
+    except ImportError:
+        def step():
+            for p in params:
+                if p.grad is not None:
+                    p.data -= LR * p.grad.data
+        return step, "inline SGD update (rnnkit.optim.SGD not available)"
+    return SGD(params, lr=LR).step, "rnnkit.optim.SGD"
+
+
+def backend_name():
+    """The kernel backend in use ("numba" or "numpy"), or "numpy" if rnnkit has no switch."""
+    from rnnkit import recurrent
+
+    get = getattr(recurrent, "get_backend", None)
+    return get() if get is not None else "numpy"
+
+
+def measure(cfg, mode, policy):
+    """Time one configuration in one mode ("infer" or "train"); returns a result dict.
+
+    infer: the forward pass under ``rnnkit.no_grad()``.
+    train: zero_grad, forward, loss = output.mean(), backward (BPTT), SGD step.
+    The result holds the timing summary (``timing.summarize``), ``flops``,
+    ``tokens_per_s`` from the median, and for infer the output's ``checksum``, for train
+    ``cache_bytes`` and ``step_peak_bytes`` (see :func:`bptt_cache`).
+    """
+    module, x = build(cfg)
+    extra = {}
+    if mode == "infer":
+        with rnnkit.no_grad():
+            extra["checksum"] = C.checksum(module(x)[0].data)
+
+        def call():
+            with rnnkit.no_grad():
+                module(x)
+    elif mode == "train":
+        step, extra["optimizer"] = sgd(list(module.parameters()))
+
+        def call():
+            module.zero_grad()
+            out, _ = module(x)
+            out.mean().backward()
+            step()
+    else:
+        raise ValueError(f"measure: mode must be 'infer' or 'train', got {mode!r}")
+    result = timing.measure(call, policy)
+    if mode == "train":
+        # After timing, so one-off allocations of the first calls are not counted.
+        extra["cache_bytes"], extra["step_peak_bytes"] = bptt_cache(module, x)
+    result.update(extra)
+    result.update(framework="rnnkit", backend=backend_name(), config=cfg.name, mode=mode,
+                  flops=C.flops(cfg, mode),
+                  tokens_per_s=cfg.tokens / (result["median_ms"] / 1e3))
+    return result
+
+
+def bptt_cache(module, x):
+    """(held, peak) bytes traced by tracemalloc over one training step.
+
+    held: memory allocated by the forward pass and still alive before backward, i.e.
+    the BPTT cache with the output it includes (NumPy reports its allocations to
+    tracemalloc; the parameters and the input existed before and are not counted).
+    peak: the highest point above the start during forward and backward together.
+    """
+    gc.collect()
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        out, _ = module(x)
+        loss = out.mean()
+        held = tracemalloc.get_traced_memory()[0] - base
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if started:
+            tracemalloc.stop()
+    module.zero_grad()
+    return held, peak

@@ -1,0 +1,71 @@
+"""The benchmark harness (bench/): rnnkit's side on a tiny config, and the FLOP count.
+
+Runs in-process on the NumPy backend (no torch child, no numba compilation), in about a
+second; the full harness is ``python -m bench``.
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench/ package
+
+from bench import configs as C  # noqa: E402
+from bench import rnnkit_side, timing  # noqa: E402
+from rnnkit.recurrent import backend  # noqa: E402
+
+TINY = C.Config("tiny-lstm", "lstm", batch=2, seq=5, input=3, hidden=4, layers=2,
+                bidirectional=True)
+POLICY = timing.Policy(warmup=1, repeats=3)
+
+
+@pytest.fixture(autouse=True)
+def numpy_backend():
+    with backend.use_backend("numpy"):
+        yield
+
+
+@pytest.mark.parametrize("mode", ["infer", "train"])
+def test_rnnkit_timing_result_has_positive_ordered_times(mode):
+    r = rnnkit_side.measure(TINY, mode, POLICY)
+    assert (r["framework"], r["config"], r["mode"]) == ("rnnkit", "tiny-lstm", mode)
+    assert r["repeats"] == len(r["times_ms"]) == 3
+    assert all(t > 0 for t in r["times_ms"])
+    assert 0 < r["min_ms"] <= r["median_ms"] <= r["max_ms"]
+    assert r["tokens_per_s"] == pytest.approx(2 * 5 / (r["median_ms"] / 1e3))
+    assert r["flops"] == C.flops(TINY, mode)
+
+
+def test_training_result_counts_a_nonempty_bptt_cache():
+    r = rnnkit_side.measure(TINY, "train", POLICY)
+    # At least the two layers' outputs, (seq, batch, 2 directions * hidden) float32 each.
+    assert r["cache_bytes"] >= 2 * 5 * 2 * 8 * 4
+    assert r["step_peak_bytes"] >= r["cache_bytes"]
+
+
+def test_inference_checksum_is_the_sum_of_the_output():
+    module, x = rnnkit_side.build(TINY)
+    out = module(x)[0].data
+    r = rnnkit_side.measure(TINY, "infer", POLICY)
+    assert r["checksum"] == pytest.approx((out.sum(), abs(out).sum()), rel=1e-6)
+
+
+def test_flops_of_small_lstm_by_hand():
+    # One LSTM layer, B=32, T=100, D=64, H=128: 2 * 32 * 4 * 128 * (64 + 128) per step,
+    # 6,291,456, times 100 steps.
+    small = C.select("small-lstm")[0]
+    assert C.flops(small, "infer") == 629_145_600
+    assert C.flops(small, "train") == 3 * 629_145_600
+
+
+def test_flops_of_stacked_and_bidirectional_layers_by_hand():
+    # medium-lstm: layer 0 sees D=128, layer 1 sees H=512:
+    # 2*32*4*512*(128+512) + 2*32*4*512*(512+512) = 83,886,080 + 134,217,728 per step.
+    assert C.flops(C.select("medium-lstm")[0], "infer") == 100 * 218_103_808
+    # bilstm: small-lstm's layer in both directions.
+    assert C.flops(C.select("bilstm")[0], "infer") == 2 * 629_145_600
+
+
+def test_unknown_config_name_raises_listing_the_valid_ones():
+    with pytest.raises(ValueError, match="small-lstm"):
+        C.select("huge-lstm")

@@ -106,6 +106,7 @@ class Layer:
         self.supports_masking = False
         self._weights = []
         self._sublayers = []
+        self._parent = None      # the layer that owns this one (see _track)
         self._losses = []
         self._inbound_nodes = []
         if batch_input_shape is not None:
@@ -132,12 +133,13 @@ class Layer:
 
     @property
     def path(self):
-        return getattr(self, "_path", self.name)
+        """``parent/.../name``: the prefix of this layer's weight paths."""
+        return self.name if self._parent is None else f"{self._parent.path}/{self.name}"
 
-    def _track(self, layer, path_prefix=None):
+    def _track(self, layer):
         """Own a sub-layer (an RNN's cell, a wrapper's layer): its weights become ours."""
         self._sublayers.append(layer)
-        layer._path = f"{path_prefix or self.path}/{layer.name}"
+        layer._parent = self
         return layer
 
     @property

@@ -304,6 +304,10 @@ class GlobalAveragePooling1D(Layer):
             return (input_shape[0], 1, input_shape[2])
         return (input_shape[0], input_shape[2])
 
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last",
+                "keepdims": self.keepdims}
+
 
 class GlobalMaxPooling1D(GlobalAveragePooling1D):
     """(batch, steps, features) -> (batch, features): the maximum over steps."""
@@ -343,4 +347,6 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}

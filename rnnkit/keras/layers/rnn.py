@@ -279,7 +279,10 @@ class _NamedRNN(RNN):
 
     def __init__(self, units, **kwargs):
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in self._LAYER_ARGS}
-        cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"), **kwargs)
+        # Keras names the inner cell plainly (lstm_cell), not uniquely.
+        from rnnkit.keras.backend import to_snake_case
+        cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"),
+                               name=to_snake_case(self.cell_class.__name__), **kwargs)
         super().__init__(cell, **layer_kwargs)
 
     def get_config(self):

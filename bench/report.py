@@ -44,12 +44,17 @@ class Results:
         r = self.get(framework, cfg, mode)
         return _si(r["tokens_per_s"]) if r else "–"
 
+    def share(self, r):
+        """A result's GEMM GFLOP/s (at the median) over the measured float32 GEMM peak."""
+        return r["flops"] / (r["median_ms"] / 1e3) / 1e9 / self.peak
+
+    def over_peak(self):
+        """Results faster than the peak allows (see the note in ``run.py``)."""
+        return [r for r in self.by_key.values() if "error" not in r and self.share(r) > 1]
+
     def peak_share(self, framework, cfg, mode):
-        """Achieved GEMM GFLOP/s over the machine's measured float32 GEMM peak."""
         r = self.get(framework, cfg, mode)
-        if r is None:
-            return "–"
-        return f"{100 * r['flops'] / (r['median_ms'] / 1e3) / 1e9 / self.peak:.1f}%"
+        return f"{100 * self.share(r):.1f}%" if r else "–"
 
     def ratio(self, cfg, mode, reference, with_min=True):
         """rnnkit's median time over the reference's (above 1, rnnkit is slower), and the
@@ -145,14 +150,22 @@ def training_table(res, cfgs):
 # -- the sweep ------------------------------------------------------------------------
 
 def linear_fit(x, y):
-    """Least-squares y = a + b x: (a, b, R^2, max |y - fit| / y), the last the largest
-    distance of a measurement from the line relative to the measurement."""
+    """y = a + b x fitted to relative errors: (a, b, R^2, max |y - fit| / y).
+
+    The points span two decades, so a plain least-squares line would follow the largest
+    and leave the small ones hundreds of percent off; weights 1/y make every point's
+    relative distance count the same. R^2 is that weighted fit's own: 1 - the weighted
+    residual over the weighted spread about the weighted mean.
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    b, a = np.polyfit(x, y, 1)
+    w = 1 / y
+    b, a = np.polyfit(x, y, 1, w=w)  # polyfit's weights multiply the residuals
     fit = a + b * x
-    ss_res, ss_tot = float(((y - fit) ** 2).sum()), float(((y - y.mean()) ** 2).sum())
+    mean = float((w ** 2 * y).sum() / (w ** 2).sum())
+    ss_res = float((w ** 2 * (y - fit) ** 2).sum())
+    ss_tot = float((w ** 2 * (y - mean) ** 2).sum())
     r2 = 1 - ss_res / ss_tot if ss_tot > 0 else 1.0
-    return a, b, r2, float(np.max(np.abs(y - fit) / np.abs(y)))
+    return a, b, r2, float(np.max(np.abs(y - fit) / y))
 
 
 def sweep_section(res, axis, cfgs, frameworks, modes):
@@ -180,15 +193,17 @@ def sweep_section(res, axis, cfgs, frameworks, modes):
                 if r else ["–", "–"]
         rows.append(row)
     fits = []
+    unit = "step of T" if axis == "seq" else "sequence of the batch"
     for fw, mode in cols:
-        pts = [(var(c), res.get(fw, c, mode)) for c in cfgs] if fw else []
-        pts = [(v, r["median_ms"]) for v, r in pts if r]
-        if len(pts) < 3:
+        found = [(c, res.get(fw, c, mode)) for c in cfgs] if fw else []
+        found = [(c, r["median_ms"]) for c, r in found if r]
+        if len(found) < 3:
             continue
-        a, b, r2, dev = linear_fit(*zip(*pts))
-        unit = "step of T" if axis == "seq" else "sequence of the batch"
+        a, b, r2, dev = linear_fit([var(c) for c, _ in found], [ms for _, ms in found])
+        per_token = [1e3 * ms / c.tokens for c, ms in found]
         fits.append(f"- {fw} {mode}: time = {a:.2f} ms + {b:.4g} ms per {unit}; "
-                    f"R² = {r2:.5f}, largest deviation from the line {100 * dev:.1f}%")
+                    f"R² = {r2:.4f}, largest deviation from the line {100 * dev:.0f}%; "
+                    f"µs/token from {min(per_token):.2f} to {max(per_token):.2f}")
     return table(header, rows) + "\n\n" + "\n".join(fits)
 
 
@@ -210,7 +225,8 @@ METHOD = """\
   measured once more and the quieter one kept): its times are less reliable.
 - % peak: the recurrent GEMM FLOPs, 2·B·G·H·(D_l + H) per step, layer and direction
   (G = 1 RNN, 3 GRU, 4 LSTM; D_l the layer's input size), ×3 for training, per second,
-  over the float32 GEMM peak measured in this run (best of five 2048³ NumPy matmuls).
+  over the float32 GEMM peak measured in this run (best of five 2048³ NumPy matmuls,
+  at the start and at the end of the run, the better kept).
 - BPTT cache: rnnkit, the memory allocated by the forward pass and still held before
   backward (tracemalloc); torch, the distinct storages autograd saved during the forward
   (saved_tensors_hooks). Both leave out the parameters and the input, and both include

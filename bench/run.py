@@ -102,6 +102,22 @@ def run_worker(cfgs, modes, policy, onnx):
     return json.loads(proc.stdout)
 
 
+def _shown_args(args):
+    """The command-line arguments to print, with the text of --note left out."""
+    shown, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--note":
+            shown.append("--note …")
+            skip = True
+        elif a.startswith("--note="):
+            shown.append("--note …")
+        else:
+            shown.append(a)
+    return shown
+
+
 def describe_policy(policy):
     if policy.repeats is not None:
         return f"{policy.repeats} timed calls"
@@ -168,13 +184,19 @@ def main(argv=None):
     load_after = machine.load_average()
     if load_before is not None:
         notes.append(f"1-minute load average: {load_before:.2f} before the run, "
-                     f"{load_after:.2f} after (2 cores; near 2 means the cores were busy).")
+                     f"{load_after:.2f} after (counting this run's own threads).")
     waited = sum(r.get("waited_s", 0) for r in results)
     notes.append(f"The whole run took {time.perf_counter() - started:.0f} s"
                  + (f", {waited:.0f} s of it waiting for other processes to leave the "
                     f"machine (--wait-quiet)." if waited >= 1 else "."))
 
     res = report.Results(results, peak, ref_policy.disturbed)
+    over = res.over_peak()
+    if over:
+        notes.append(f"{len(over)} cells exceed 100% of the GEMM peak: that peak is what "
+                     f"NumPy's BLAS reaches (its kernels are named in the BLAS row above), "
+                     f"not the hardware's, and a framework with wider vector kernels "
+                     f"(oneDNN's AVX-512 in torch) can outrun it.")
     if res.n_disturbed():
         notes.append(f"{res.n_disturbed()} of {len(results)} cells were disturbed by other "
                      f"processes (marked †).")
@@ -194,7 +216,7 @@ def main(argv=None):
                                   disturbed=ref_policy.disturbed)
     if sweep_cfgs:
         method += f"\n- Sweep cells: {describe_policy(sweep_policy)}; no ONNX Runtime."
-    command = "python -m bench" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
+    command = "python -m bench" + "".join(f" {a}" for a in _shown_args(argv or sys.argv[1:]))
     text = report.markdown(title_note=args.note, machine=info, torch_env=torch_env,
                            peak=peak, method=method, sections=sections, notes=notes,
                            command=command)

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench/ package
 
 from bench import configs as C  # noqa: E402
-from bench import rnnkit_side, timing  # noqa: E402
+from bench import report, rnnkit_side, timing  # noqa: E402
 from rnnkit.recurrent import backend  # noqa: E402
 
 TINY = C.Config("tiny-lstm", "lstm", batch=2, seq=5, input=3, hidden=4, layers=2,
@@ -69,3 +69,10 @@ def test_flops_of_stacked_and_bidirectional_layers_by_hand():
 def test_unknown_config_name_raises_listing_the_valid_ones():
     with pytest.raises(ValueError, match="small-lstm"):
         C.select("huge-lstm")
+
+
+def test_linear_fit_recovers_an_exact_line():
+    a, b, r2, deviation = report.linear_fit([50, 500, 5000], [2 + 3 * 50, 2 + 3 * 500,
+                                                               2 + 3 * 5000])
+    assert (a, b, r2) == pytest.approx((2, 3, 1))
+    assert deviation == pytest.approx(0, abs=1e-9)

@@ -138,7 +138,7 @@ def torch_gemm_peak(n=2048, repeats=5):
     return 2 * n ** 3 / best / 1e9
 
 
-def environment(use_onnx):
+def environment(use_onnx, policy):
     import torch
 
     blas = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
@@ -148,7 +148,7 @@ def environment(use_onnx):
            "torch backends": f"oneDNN (mkldnn) {torch.backends.mkldnn.is_available()}, "
                              f"MKL {torch.backends.mkl.is_available()}"
                              + (f", BLAS {blas.group(1)}" if blas else ""),
-           "torch GEMM peak (GFLOP/s)": round(torch_gemm_peak(), 1)}
+           "torch GEMM peak (GFLOP/s)": round(_quiet_then(policy, torch_gemm_peak), 1)}
     if use_onnx:
         import onnx
         import onnxruntime
@@ -156,6 +156,11 @@ def environment(use_onnx):
         env["onnxruntime"] = f"{onnxruntime.__version__} (onnx {onnx.__version__}), " \
                              f"{THREADS} intra-op threads"
     return env
+
+
+def _quiet_then(policy, fn):
+    timing.wait_quiet(policy.quiet_wait_s, policy.disturbed)
+    return fn()
 
 
 def _log(msg):
@@ -177,7 +182,7 @@ def run(request):
             use_onnx = False
             notes.append(f"ONNX Runtime column skipped: {e.name} is not installed "
                          f"(pip install -e '.[bench]').")
-    env = environment(use_onnx)
+    env = environment(use_onnx, policy)
     for d in request["configs"]:
         cfg = C.Config.from_dict(d)
         jobs = [("torch", m) for m in request["modes"]]

@@ -1,10 +1,10 @@
 """Compiled time loops (numba) for the default cells: the accelerated path.
 
-Imported only when numba (with SciPy, which numba's ``np.dot`` calls for BLAS) is
-installed: ``pip install rnnkit[fast]``. Each function here runs a whole sequence
+Imported only when numba is installed (``pip install rnnkit[fast]``) and NumPy's own
+OpenBLAS can be called from compiled code (``_blas.py``; ``fn`` below is its GEMM). Each function here runs a whole sequence
 forward, or its whole BPTT loop, for one cell in its default configuration, filling
 exactly the buffers the NumPy cells fill, so ``end_backward`` (the bulk weight-gradient
-GEMMs) is shared. The NumPy cells stay the readable reference; the tests run both.
+GEMMs) is shared. Every array argument is C-contiguous. The NumPy cells stay the readable reference; the tests run both.
 
 Why compile the loop and not just the gate math: at small sizes a step costs more in
 Python and ufunc dispatch than in arithmetic. Here a step is one BLAS call plus one pass
@@ -18,6 +18,8 @@ import math
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
+
+from rnnkit.recurrent._blas import ADDRESSES, NO_TRANS, TRANS, gemm
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -63,29 +65,28 @@ def _prev_index(s, t, reverse):
 # -- Elman RNN ------------------------------------------------------------------------
 
 @njit(**_JIT)
-def rnn_forward(a, w_hhT, h0, hs, keep, reverse, relu):
-    """a: (T, B, H) input projections (+ biases); w_hhT: (H, H) = W_hh^T contiguous."""
+def rnn_forward(fn, a, w_hh, h0, hs, keep, reverse, relu):
+    """a: (T, B, H) input projections (+ biases), becomes the pre-activations."""
     T, B, H = a.shape
     masked = keep.shape[0] == T
-    rec = np.empty((B, H), dtype=a.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        np.dot(hp, w_hhT, rec)
+        gemm(fn, NO_TRANS, TRANS, B, H, H, 1.0, hp, H, w_hh, H, 1.0, a[t], H)  # a += h W^T
         for b in range(B):
-            h, ab, rb = hs[t, b], a[t, b], rec[b]
+            h, ab = hs[t, b], a[t, b]
             if masked and keep[t, b]:
                 h[:] = hp[b]
             elif relu:
                 for k in range(H):
-                    h[k] = max(ab[k] + rb[k], _ZERO)
+                    h[k] = max(ab[k], _ZERO)
             else:
                 for k in range(H):
-                    h[k] = _tanh(ab[k] + rb[k])
+                    h[k] = _tanh(ab[k])
 
 
 @njit(**_JIT)
-def rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
+def rnn_backward(fn, da, w_hh, hs, d_seq, dh, live, reverse, relu):
     """BPTT; da (T, B, H) receives dL/da_t; dh (B, H) in: d final, out: d h0."""
     T, B, H = da.shape
     masked = live.shape[0] == T
@@ -104,7 +105,7 @@ def rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
             else:
                 for k in range(H):
                     g[k] = d[k] * (_ONE - h[k] * h[k])
-        np.dot(da[t], w_hh, back)
+        gemm(fn, NO_TRANS, NO_TRANS, B, H, H, 1.0, da[t], H, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
                 dh[b] = back[b]
@@ -113,12 +114,12 @@ def rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
 # -- LSTM (gates reordered i, f, o, g; sigmoid rows pre-halved) -------------------------
 
 @njit(**_JIT)
-def lstm_forward(z, w_hhT, h0, c0, hs, cs, tcs, keep, reverse):
-    """z: (T, B, 4H) scaled pre-activations, overwritten with the activated gates."""
+def lstm_forward(fn, z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
+    """z: (T, B, 4H) scaled input projections, overwritten with the activated gates;
+    w_hh: (4H, H) scaled recurrent weights."""
     T, B, G = z.shape
     H = G // 4
     masked = keep.shape[0] == T
-    rec = np.empty((B, G), dtype=z.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         if s == 0:
@@ -126,14 +127,14 @@ def lstm_forward(z, w_hhT, h0, c0, hs, cs, tcs, keep, reverse):
         else:
             tp = _prev_index(s, t, reverse)
             hp, cp = hs[tp], cs[tp]
-        np.dot(hp, w_hhT, rec)
+        gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 1.0, z[t], G)  # z += h W^T
         for b in range(B):
             # One simple loop per quantity: each vectorizes on its own.
-            zt, rb = z[t, b], rec[b]
+            zt = z[t, b]
             for j in range(3 * H):
-                zt[j] = _HALF * _tanh(zt[j] + rb[j]) + _HALF
+                zt[j] = _HALF * _tanh(zt[j]) + _HALF
             for j in range(3 * H, G):
-                zt[j] = _tanh(zt[j] + rb[j])
+                zt[j] = _tanh(zt[j])
             i, f, o, g = zt[:H], zt[H:2 * H], zt[2 * H:3 * H], zt[3 * H:]
             c, tc, h, cpb = cs[t, b], tcs[t, b], hs[t, b], cp[b]
             for k in range(H):
@@ -149,7 +150,7 @@ def lstm_forward(z, w_hhT, h0, c0, hs, cs, tcs, keep, reverse):
 
 
 @njit(**_JIT)
-def lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
+def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
     """BPTT; z (T, B, 4H) activated gates in, dL/da' out; dh, dc (B, H) carried."""
     T, B, G = z.shape
     H = G // 4
@@ -182,7 +183,7 @@ def lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
             for k in range(H):
                 dcb[k] *= f[k]
             zt[:] = dzb
-        np.dot(dz, w_hh, back)
+        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dz, G, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
                 dh[b] = back[b]
@@ -191,7 +192,7 @@ def lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
 # -- GRU, reset after (r, z pre-halved) --------------------------------------------------
 
 @njit(**_JIT)
-def gru_forward(z, w_hhT, b_hn, h0, hs, aux, keep, reverse):
+def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
     """z: (T, B, 3H) scaled pre-activations, overwritten with r, u, n; aux gets
     W_hn h + b_hn per step."""
     T, B, G = z.shape
@@ -201,7 +202,7 @@ def gru_forward(z, w_hhT, b_hn, h0, hs, aux, keep, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        np.dot(hp, w_hhT, rec)
+        gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 0.0, rec, G)
         for b in range(B):
             zt, rb, hn, h, hpb = z[t, b], rec[b], aux[t, b], hs[t, b], hp[b]
             for j in range(2 * H):
@@ -219,7 +220,7 @@ def gru_forward(z, w_hhT, b_hn, h0, hs, aux, keep, reverse):
 
 
 @njit(**_JIT)
-def gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
+def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
     """BPTT; z in: r, u, n; out: dL/d(input projection); dgh (T, B, 3H) out:
     dL/d(recurrent product); dh (B, H) carried."""
     T, B, G = z.shape
@@ -251,7 +252,7 @@ def gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
             for k in range(H):
                 direct[b, k] = d[k] * u[k]
             zt[:2 * H] = gt[:2 * H]
-        np.dot(dgh[t], w_hh, back)
+        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dgh[t], G, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
                 for k in range(H):

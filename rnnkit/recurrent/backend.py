@@ -22,9 +22,9 @@ def _load():
     if not _tried:
         _tried = True
         try:
-            import scipy.linalg  # noqa: F401  (numba's np.dot calls BLAS through SciPy)
             from rnnkit.recurrent import _numba
-            _module = _numba
+            # the loops call NumPy's own OpenBLAS; without it, the NumPy loops are used
+            _module = _numba if _numba.ADDRESSES else None
         except ImportError:
             _module = None
     return _module
@@ -53,8 +53,9 @@ def set_backend(name):
     if name not in BACKENDS:
         raise ValueError(f"set_backend: name must be one of {BACKENDS}, got {name!r}")
     if name == "numba" and not available():
-        raise RuntimeError("set_backend('numba'): numba (and scipy) are not installed; "
-                           "install the extra: pip install 'rnnkit[fast]'")
+        raise RuntimeError("set_backend('numba'): numba is not installed, or this NumPy "
+                           "has no OpenBLAS to call; install the extra: "
+                           "pip install 'rnnkit[fast]'")
     _choice = name
 
 

@@ -30,12 +30,15 @@ class ElmanCell:
         return self.act.name in ("tanh", "relu")
 
     def fused_forward(self, compiled, hist, keep):
-        compiled.rnn_forward(self.a, np.ascontiguousarray(self.w_hh.T), hist.init[0],
-                             hist.states[0], keep, hist.reverse, self.act.name == "relu")
+        self.w_hh_c = np.ascontiguousarray(self.w_hh)
+        compiled.rnn_forward(compiled.ADDRESSES[self.a.dtype], self.a, self.w_hh_c,
+                             hist.init[0], hist.states[0], keep, hist.reverse,
+                             self.act.name == "relu")
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
-        compiled.rnn_backward(self.a, np.ascontiguousarray(self.w_hh), hist.states[0], d_seq,
-                              d[0], live, hist.reverse, self.act.name == "relu")
+        compiled.rnn_backward(compiled.ADDRESSES[self.a.dtype], self.a, self.w_hh_c,
+                              hist.states[0], d_seq, d[0], live, hist.reverse,
+                              self.act.name == "relu")
 
     def step(self, t, prev, out):
         a = self.a[t]

@@ -8,7 +8,9 @@ GEMMs) is shared. Every array argument is C-contiguous. The NumPy cells stay the
 
 Why compile the loop and not just the gate math: at small sizes a step costs more in
 Python and ufunc dispatch than in arithmetic. Here a step is one BLAS call plus one pass
-over the gates. numba has no vectorized tanh of its own, so float32 uses a rational
+over the gates. Loops index arrays directly (``z[t, b, j]``, indices counted up from 0)
+rather than through per-row views: making a view per row cost 4x, and a loop index that
+might be negative cannot be vectorized. numba has no vectorized tanh of its own, so float32 uses a rational
 approximation (max abs error 3.7e-7, a few ulp); float64 keeps the exact ``math.tanh``.
 """
 from __future__ import annotations
@@ -74,15 +76,15 @@ def rnn_forward(fn, a, w_hh, h0, hs, keep, reverse, relu):
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
         gemm(fn, NO_TRANS, TRANS, B, H, H, 1.0, hp, H, w_hh, H, 1.0, a[t], H)  # a += h W^T
         for b in range(B):
-            h, ab = hs[t, b], a[t, b]
             if masked and keep[t, b]:
-                h[:] = hp[b]
+                for k in range(H):
+                    hs[t, b, k] = hp[b, k]
             elif relu:
                 for k in range(H):
-                    h[k] = max(ab[k], _ZERO)
+                    hs[t, b, k] = max(a[t, b, k], _ZERO)
             else:
                 for k in range(H):
-                    h[k] = _tanh(ab[k])
+                    hs[t, b, k] = _tanh(a[t, b, k])
 
 
 @njit(**_JIT)
@@ -94,21 +96,23 @@ def rnn_backward(fn, da, w_hh, hs, d_seq, dh, live, reverse, relu):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         for b in range(B):
-            d, ds, h, g = dh[b], d_seq[t, b], hs[t, b], da[t, b]
             for k in range(H):
-                d[k] += ds[k]
+                dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
-                g[:] = _ZERO
+                for k in range(H):
+                    da[t, b, k] = _ZERO
             elif relu:
                 for k in range(H):
-                    g[k] = d[k] if h[k] > _ZERO else _ZERO
+                    da[t, b, k] = dh[b, k] if hs[t, b, k] > _ZERO else _ZERO
             else:
                 for k in range(H):
-                    g[k] = d[k] * (_ONE - h[k] * h[k])
+                    h = hs[t, b, k]
+                    da[t, b, k] = dh[b, k] * (_ONE - h * h)
         gemm(fn, NO_TRANS, NO_TRANS, B, H, H, 1.0, da[t], H, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
-                dh[b] = back[b]
+                for k in range(H):
+                    dh[b, k] = back[b, k]
 
 
 # -- LSTM (gates reordered i, f, o, g; sigmoid rows pre-halved) -------------------------
@@ -129,24 +133,21 @@ def lstm_forward(fn, z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
             hp, cp = hs[tp], cs[tp]
         gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 1.0, z[t], G)  # z += h W^T
         for b in range(B):
-            # One simple loop per quantity: each vectorizes on its own.
-            zt = z[t, b]
             for j in range(3 * H):
-                zt[j] = _HALF * _tanh(zt[j]) + _HALF
-            for j in range(3 * H, G):
-                zt[j] = _tanh(zt[j])
-            i, f, o, g = zt[:H], zt[H:2 * H], zt[2 * H:3 * H], zt[3 * H:]
-            c, tc, h, cpb = cs[t, b], tcs[t, b], hs[t, b], cp[b]
+                z[t, b, j] = _HALF * _tanh(z[t, b, j]) + _HALF
+            for j in range(H):
+                z[t, b, 3 * H + j] = _tanh(z[t, b, 3 * H + j])
             for k in range(H):
-                c[k] = f[k] * cpb[k] + i[k] * g[k]
-            for k in range(H):
-                tc[k] = _tanh(c[k])
+                c = z[t, b, H + k] * cp[b, k] + z[t, b, k] * z[t, b, 3 * H + k]
+                cs[t, b, k] = c
+                tcs[t, b, k] = _tanh(c)
             if masked and keep[t, b]:
-                c[:] = cpb
-                h[:] = hp[b]
+                for k in range(H):
+                    cs[t, b, k] = cp[b, k]
+                    hs[t, b, k] = hp[b, k]
             else:
                 for k in range(H):
-                    h[k] = o[k] * tc[k]
+                    hs[t, b, k] = z[t, b, 2 * H + k] * tcs[t, b, k]
 
 
 @njit(**_JIT)
@@ -155,45 +156,40 @@ def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
     T, B, G = z.shape
     H = G // 4
     masked = live.shape[0] == T
-    dz = np.empty((B, G), dtype=z.dtype)
     back = np.empty((B, H), dtype=z.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         cp = c0 if s == 0 else cs[_prev_index(s, t, reverse)]
         for b in range(B):
-            zt, dzb, d, dcb, ds = z[t, b], dz[b], dh[b], dc[b], d_seq[t, b]
             for k in range(H):
-                d[k] += ds[k]
+                dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
-                dzb[:] = _ZERO
-                zt[:] = _ZERO
+                for j in range(G):
+                    z[t, b, j] = _ZERO
                 continue
-            i, f, o, g = zt[:H], zt[H:2 * H], zt[2 * H:3 * H], zt[3 * H:]
-            tc, cpb = tcs[t, b], cp[b]
             for k in range(H):
-                dcb[k] += d[k] * o[k] * (_ONE - tc[k] * tc[k])
-            for k in range(H):
-                dzb[k] = dcb[k] * g[k] * _TWO * i[k] * (_ONE - i[k])
-            for k in range(H):
-                dzb[H + k] = dcb[k] * cpb[k] * _TWO * f[k] * (_ONE - f[k])
-            for k in range(H):
-                dzb[2 * H + k] = d[k] * tc[k] * _TWO * o[k] * (_ONE - o[k])
-            for k in range(H):
-                dzb[3 * H + k] = dcb[k] * i[k] * (_ONE - g[k] * g[k])
-            for k in range(H):
-                dcb[k] *= f[k]
-            zt[:] = dzb
-        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dz, G, w_hh, H, 0.0, back, H)
+                i, f = z[t, b, k], z[t, b, H + k]
+                o, g = z[t, b, 2 * H + k], z[t, b, 3 * H + k]
+                tc = tcs[t, b, k]
+                d = dh[b, k]
+                dck = dc[b, k] + d * o * (_ONE - tc * tc)
+                z[t, b, k] = dck * g * _TWO * i * (_ONE - i)
+                z[t, b, H + k] = dck * cp[b, k] * _TWO * f * (_ONE - f)
+                z[t, b, 2 * H + k] = d * tc * _TWO * o * (_ONE - o)
+                z[t, b, 3 * H + k] = dck * i * (_ONE - g * g)
+                dc[b, k] = dck * f
+        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, z[t], G, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
-                dh[b] = back[b]
+                for k in range(H):
+                    dh[b, k] = back[b, k]
 
 
 # -- GRU, reset after (r, z pre-halved) --------------------------------------------------
 
 @njit(**_JIT)
 def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
-    """z: (T, B, 3H) scaled pre-activations, overwritten with r, u, n; aux gets
+    """z: (T, B, 3H) scaled input projections, overwritten with r, u, n; aux gets
     W_hn h + b_hn per step."""
     T, B, G = z.shape
     H = G // 3
@@ -204,19 +200,19 @@ def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
         gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 0.0, rec, G)
         for b in range(B):
-            zt, rb, hn, h, hpb = z[t, b], rec[b], aux[t, b], hs[t, b], hp[b]
             for j in range(2 * H):
-                zt[j] = _HALF * _tanh(zt[j] + rb[j]) + _HALF
-            r, u, n = zt[:H], zt[H:2 * H], zt[2 * H:]
+                z[t, b, j] = _HALF * _tanh(z[t, b, j] + rec[b, j]) + _HALF
             for k in range(H):
-                hn[k] = rb[2 * H + k] + b_hn[k]
-            for k in range(H):
-                n[k] = _tanh(n[k] + r[k] * hn[k])
+                hn = rec[b, 2 * H + k] + b_hn[k]
+                aux[t, b, k] = hn
+                z[t, b, 2 * H + k] = _tanh(z[t, b, 2 * H + k] + z[t, b, k] * hn)
             if masked and keep[t, b]:
-                h[:] = hpb
+                for k in range(H):
+                    hs[t, b, k] = hp[b, k]
             else:
                 for k in range(H):
-                    h[k] = n[k] + u[k] * (hpb[k] - n[k])
+                    n = z[t, b, 2 * H + k]
+                    hs[t, b, k] = n + z[t, b, H + k] * (hp[b, k] - n)
 
 
 @njit(**_JIT)
@@ -226,34 +222,29 @@ def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
     T, B, G = z.shape
     H = G // 3
     masked = live.shape[0] == T
-    direct = np.empty_like(dh)
     back = np.empty_like(dh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
         for b in range(B):
-            zt, gt, d, ds, hpb, hn = z[t, b], dgh[t, b], dh[b], d_seq[t, b], hp[b], aux[t, b]
             for k in range(H):
-                d[k] += ds[k]
+                dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
-                gt[:] = _ZERO
-                zt[:] = _ZERO
+                for j in range(G):
+                    dgh[t, b, j] = _ZERO
+                    z[t, b, j] = _ZERO
                 continue
-            r, u, n = zt[:H], zt[H:2 * H], zt[2 * H:]
-            gr, gu, gn = gt[:H], gt[H:2 * H], gt[2 * H:]
             for k in range(H):
-                gu[k] = d[k] * (hpb[k] - n[k]) * _TWO * u[k] * (_ONE - u[k])
-            for k in range(H):
-                n[k] = d[k] * (_ONE - u[k]) * (_ONE - n[k] * n[k])   # n's slot: dL/da_n
-            for k in range(H):
-                gr[k] = n[k] * hn[k] * _TWO * r[k] * (_ONE - r[k])
-            for k in range(H):
-                gn[k] = n[k] * r[k]
-            for k in range(H):
-                direct[b, k] = d[k] * u[k]
-            zt[:2 * H] = gt[:2 * H]
+                r, u, n = z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k]
+                d = dh[b, k]
+                dn = d * (_ONE - u) * (_ONE - n * n)
+                gr = dn * aux[t, b, k] * _TWO * r * (_ONE - r)
+                gu = d * (hp[b, k] - n) * _TWO * u * (_ONE - u)
+                dgh[t, b, k], dgh[t, b, H + k], dgh[t, b, 2 * H + k] = gr, gu, dn * r
+                z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k] = gr, gu, dn
+                dh[b, k] = d * u           # the direct path; the GEMM's share is added below
         gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dgh[t], G, w_hh, H, 0.0, back, H)
         for b in range(B):
             if not masked or live[t, b]:
                 for k in range(H):
-                    dh[b, k] = direct[b, k] + back[b, k]
+                    dh[b, k] += back[b, k]

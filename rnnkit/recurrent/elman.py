@@ -36,6 +36,7 @@ class ElmanCell:
                              self.act.name == "relu")
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
+        self.a = np.empty_like(hist.states[0])
         compiled.rnn_backward(compiled.ADDRESSES[self.a.dtype], self.a, self.w_hh_c,
                               hist.states[0], d_seq, d[0], live, hist.reverse,
                               self.act.name == "relu")
@@ -46,10 +47,13 @@ class ElmanCell:
         a += self.tmp
         self.act.forward(a, out[0])
 
+    def end_forward(self):
+        # act' is computed from h_t, so the pre-activations need not be cached.
+        del self.a
+
     def begin_backward(self, hist):
-        # The pre-activations are spent: their buffer now holds act'(a_t) for every t,
-        # and during the loop it becomes the gradient w.r.t. a_t.
-        self.act.grad(hist.states[0], out=self.a)
+        # act'(a_t) for every t, computed from h_t; during the loop it becomes dL/da_t.
+        self.a = self.act.grad(hist.states[0])
 
     def step_backward(self, t, prev, d):
         da = self.a[t]

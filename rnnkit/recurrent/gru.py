@@ -116,6 +116,9 @@ class GRUCell:
         h *= u
         h += n
 
+    def end_forward(self):
+        pass  # everything kept is needed by backward
+
     def begin_backward(self, hist):
         H, g = self.H, self.gates
         r, u, n = g[..., :H], g[..., H:2 * H], g[..., 2 * H:]

@@ -93,6 +93,9 @@ class LSTMCell:
             np.multiply(o, tc, out=self.m[t])
             np.matmul(self.m[t], self.w_hr.T, out=h)
 
+    def end_forward(self):
+        pass  # everything kept is needed by backward
+
     def begin_backward(self, hist):
         H = self.H
         g = self.gates

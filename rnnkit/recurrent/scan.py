@@ -6,6 +6,7 @@ the final states. A cell (``elman.py``, ``lstm.py``, ``gru.py``) contributes onl
 
 - ``begin(x)``: the input projections of all steps in one GEMM, and its buffers;
 - ``step(t, prev, out)``: one step forward, writing the new states into ``out``;
+- ``end_forward()``: drop what backward will not need (the BPTT cache is what stays);
 - ``begin_backward(hist)``: every backward factor that does not depend on the
   recurrence (gate derivatives...), computed in bulk over all steps;
 - ``step_backward(t, prev, d)``: one step of BPTT, turning the gradients w.r.t. the
@@ -90,6 +91,7 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
     if compiled is not None and cell.fusable():
         hist.compiled = compiled
         cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)
+        cell.end_forward()
         return hist
     keep = None if mask is None else ~mask[:, :, None]  # rows whose state is carried
     prev = hist.init
@@ -100,6 +102,7 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
             for o, p in zip(out, prev):
                 np.copyto(o, p, where=keep[t])
         prev = out
+    cell.end_forward()
     return hist
 
 

@@ -278,6 +278,12 @@ class _NamedRNN(RNN):
                    "batch_input_shape", "input_dim", "input_length")
 
     def __init__(self, units, **kwargs):
+        # Keras's speed switches; every choice gives the same numbers here.
+        self.implementation = kwargs.pop("implementation", 2)
+        self.use_cudnn = kwargs.pop("use_cudnn", "auto")
+        if self.implementation not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: implementation must be 1 or 2, got "
+                             f"{self.implementation!r}")
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in self._LAYER_ARGS}
         # Keras names the inner cell plainly (lstm_cell), not uniquely.
         from rnnkit.keras.backend import to_snake_case

@@ -164,10 +164,6 @@ class SimpleRNNCell(DropoutCell):
     def fusable(self):
         return activations.serialize(self.activation) in R.ACTIVATIONS
 
-    def get_config(self):
-        config = super().get_config()
-        return config
-
 
 class LSTMCell(DropoutCell):
     """Keras's LSTM step (gates i, f, c, o in the kernel's columns):

@@ -110,3 +110,16 @@ def test_float32_stays_float32():
     assert out.dtype == h.dtype == c.dtype == np.float32
     (out.sum() + c.sum()).backward()
     assert xt.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 3), (4, 0, 3)])
+def test_empty_time_or_batch_is_a_clear_error(shape):
+    w = weights(np.random.default_rng(8), 1)
+    with pytest.raises(ValueError, match="time and batch must both be >= 1"):
+        R.rnn(np.zeros(shape), None, **w)
+
+
+def test_mismatched_initial_state_names_the_argument():
+    rng = np.random.default_rng(9)
+    with pytest.raises(ValueError, match=r"h0 has shape \(2, 5\), expected"):
+        R.gru(rng.normal(size=(T, B, D)), np.zeros((2, H)), **weights(rng, 3))

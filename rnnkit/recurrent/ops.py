@@ -141,9 +141,9 @@ def _check_weights(op, x, w_ih, w_hh, gates):
     if len(x_shape) != 3:
         raise ValueError(f"{op}: x has shape {tuple(x_shape)}, expected 3 dimensions "
                          f"(time, batch, input_size)")
-    if x_shape[0] == 0:
-        raise ValueError(f"{op}: x has shape {tuple(x_shape)}: the sequence is empty "
-                         f"(time must be >= 1)")
+    if x_shape[0] == 0 or x_shape[1] == 0:
+        raise ValueError(f"{op}: x has shape {tuple(x_shape)} (time, batch, input_size): "
+                         f"time and batch must both be >= 1")
     if w_ih.ndim != 2 or w_ih.shape[0] % gates or w_ih.shape[1] != x_shape[2]:
         raise ValueError(f"{op}: w_ih has shape {w_ih.shape}, expected "
                          f"({gates} * hidden, input_size={x_shape[2]})")

@@ -71,7 +71,7 @@ def train_lstm(steps, rng, out=print):
             bar = "#" * int(min(40, 40 * loss.item() / 0.6))
             out(f"   step {step:4d}  loss {loss.item():.4f}  {bar}")
     elapsed = time.perf_counter() - started
-    out(f"   {steps} steps in {elapsed:.1f} s; the mean squared error fell from about 0.5 "
+    out(f"   {steps} steps in {elapsed:.2f} s; the mean squared error fell from about 0.5 "
         f"(the wave's own variance) toward the noise floor (0.0025).")
     return loss.item()
 

@@ -76,6 +76,20 @@ def to_tensor(x, dtype=None):
     return Tensor(arr)
 
 
+def positive_int(owner, arg, value):
+    """``value`` as an int, or a ValueError naming ``owner`` and ``arg``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: {arg} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def reject_unsupported(owner, **options):
+    """A ValueError for the first option that is set (not None): rnnkit lacks it."""
+    for arg, value in options.items():
+        if value is not None:
+            raise ValueError(f"{owner}: {arg} is not supported by rnnkit (got {value!r})")
+
+
 def _map(fn, x):
     if isinstance(x, (list, tuple)):
         return type(x)(_map(fn, v) for v in x)

@@ -64,6 +64,16 @@ def _prev_index(s, t, reverse):
     return t + 1 if reverse else t - 1
 
 
+@njit(inline="always", **_JIT)
+def _take_live(dh, back, live, t, masked, accumulate):
+    """dh[b] = back[b] (or +=) for the rows stepped at t; a masked row keeps its gradient."""
+    B, H = dh.shape
+    for b in range(B):
+        if not masked or live[t, b]:
+            for k in range(H):
+                dh[b, k] = dh[b, k] + back[b, k] if accumulate else back[b, k]
+
+
 # -- Elman RNN ------------------------------------------------------------------------
 
 @njit(**_JIT)
@@ -109,10 +119,7 @@ def rnn_backward(fn, da, w_hh, hs, d_seq, dh, live, reverse, relu):
                     h = hs[t, b, k]
                     da[t, b, k] = dh[b, k] * (_ONE - h * h)
         gemm(fn, NO_TRANS, NO_TRANS, B, H, H, 1.0, da[t], H, w_hh, H, 0.0, back, H)
-        for b in range(B):
-            if not masked or live[t, b]:
-                for k in range(H):
-                    dh[b, k] = back[b, k]
+        _take_live(dh, back, live, t, masked, False)
 
 
 # -- LSTM (gates reordered i, f, o, g; sigmoid rows pre-halved) -------------------------
@@ -179,10 +186,7 @@ def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
                 z[t, b, 3 * H + k] = dck * i * (_ONE - g * g)
                 dc[b, k] = dck * f
         gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, z[t], G, w_hh, H, 0.0, back, H)
-        for b in range(B):
-            if not masked or live[t, b]:
-                for k in range(H):
-                    dh[b, k] = back[b, k]
+        _take_live(dh, back, live, t, masked, False)
 
 
 # -- GRU, reset after (r, z pre-halved) --------------------------------------------------
@@ -244,7 +248,4 @@ def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
                 z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k] = gr, gu, dn
                 dh[b, k] = d * u           # the direct path; the GEMM's share is added below
         gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dgh[t], G, w_hh, H, 0.0, back, H)
-        for b in range(B):
-            if not masked or live[t, b]:
-                for k in range(H):
-                    dh[b, k] += back[b, k]
+        _take_live(dh, back, live, t, masked, True)

@@ -13,7 +13,7 @@ import numpy as np
 from rnnkit import functional as F
 from rnnkit import recurrent as R
 from rnnkit.keras import activations, initializers, regularizers
-from rnnkit.keras.layer import Layer
+from rnnkit.keras.layer import Layer, positive_int, reject_unsupported
 
 
 class DropoutCell(Layer):
@@ -30,17 +30,14 @@ class DropoutCell(Layer):
                  dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"{name}: units must be a positive integer, got {units!r}")
-        for arg, value in (("kernel_constraint", kernel_constraint),
-                           ("recurrent_constraint", recurrent_constraint),
-                           ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"{name}: {arg} is not supported by rnnkit (got {value!r})")
+        units = positive_int(name, "units", units)
+        reject_unsupported(name, kernel_constraint=kernel_constraint,
+                           recurrent_constraint=recurrent_constraint,
+                           bias_constraint=bias_constraint)
         for arg, value in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if not 0 <= value < 1:
                 raise ValueError(f"{name}: {arg} must be in [0, 1), got {value!r}")
-        self.units = int(units)
+        self.units = units
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)

@@ -10,7 +10,7 @@ from rnnkit import functional as F
 from rnnkit._tensor import Tensor
 from rnnkit.keras import activations, initializers, regularizers
 from rnnkit.keras.keras_tensor import KerasTensor, Node
-from rnnkit.keras.layer import Layer
+from rnnkit.keras.layer import Layer, positive_int, reject_unsupported
 
 
 class InputLayer(Layer):
@@ -52,13 +52,9 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        for arg, v in (("kernel_constraint", kernel_constraint),
-                       ("bias_constraint", bias_constraint)):
-            if v is not None:
-                raise ValueError(f"Dense: {arg} is not supported by rnnkit (got {v!r})")
-        self.units, self.use_bias = int(units), bool(use_bias)
+        reject_unsupported("Dense", kernel_constraint=kernel_constraint,
+                           bias_constraint=bias_constraint)
+        self.units, self.use_bias = positive_int("Dense", "units", units), bool(use_bias)
         self.activation = activations.get(activation)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -112,12 +108,9 @@ class Embedding(Layer):
                  **kwargs):
         input_length = kwargs.pop("input_length", None)
         super().__init__(**kwargs)
-        for arg, v in (("input_dim", input_dim), ("output_dim", output_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"Embedding: {arg} must be a positive integer, got {v!r}")
-        if embeddings_constraint is not None:
-            raise ValueError("Embedding: embeddings_constraint is not supported by rnnkit")
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        reject_unsupported("Embedding", embeddings_constraint=embeddings_constraint)
+        self.input_dim = positive_int("Embedding", "input_dim", input_dim)
+        self.output_dim = positive_int("Embedding", "output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)

@@ -5,7 +5,7 @@ import copy
 
 from rnnkit import functional as F
 from rnnkit.keras.layer import Layer
-from rnnkit.keras.layers.rnn import RNN
+from rnnkit.keras.layers.rnn import RNN, _sizes
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -131,9 +131,10 @@ class Bidirectional(Layer):
 
     def _symbolic_mask(self, in_mask):
         flag = bool(in_mask) and self.return_sequences
-        shapes = self.compute_output_shape((None, None, 1))
-        if isinstance(shapes, list):
-            return [flag] * self._n_outputs() + [False] * (len(shapes) - self._n_outputs())
+        n_states = (2 * len(_sizes(self.forward_layer.cell.state_size))
+                    if self.return_state else 0)
+        if self.return_state or self.merge_mode is None:
+            return [flag] * self._n_outputs() + [False] * n_states
         return flag
 
     def reset_state(self):

@@ -7,4 +7,5 @@
 from rnnkit.recurrent.ops import gru, lstm, rnn
 from rnnkit.recurrent.activations import ACTIVATIONS, Activation, get_activation
 from rnnkit.recurrent.backend import available as accelerated_available
-from rnnkit.recurrent.backend import get_backend, set_backend, use_backend
+from rnnkit.recurrent.backend import (get_backend, get_num_threads, set_backend,
+                                      set_num_threads, use_backend)

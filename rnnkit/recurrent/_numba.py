@@ -1,17 +1,26 @@
 """Compiled time loops (numba) for the default cells: the accelerated path.
 
-Imported only when numba is installed (``pip install rnnkit[fast]``) and NumPy's own
-OpenBLAS can be called from compiled code (``_blas.py``; ``fn`` below is its GEMM). Each function here runs a whole sequence
-forward, or its whole BPTT loop, for one cell in its default configuration, filling
-exactly the buffers the NumPy cells fill, so ``end_backward`` (the bulk weight-gradient
-GEMMs) is shared. Every array argument is C-contiguous. The NumPy cells stay the readable reference; the tests run both.
+Imported only when numba is installed (``pip install rnnkit[fast]``). Each function here
+runs a whole sequence forward, or its whole BPTT loop, for one cell in its default
+configuration, filling exactly the buffers the NumPy cells fill, so ``end_backward`` (the
+bulk weight-gradient GEMMs) is shared. Every array argument is C-contiguous. The NumPy
+cells stay the readable reference; the tests run both.
 
 Why compile the loop and not just the gate math: at small sizes a step costs more in
-Python and ufunc dispatch than in arithmetic. Here a step is one BLAS call plus one pass
-over the gates. Loops index arrays directly (``z[t, b, j]``, indices counted up from 0)
-rather than through per-row views: making a view per row cost 4x, and a loop index that
-might be negative cannot be vectorized. numba has no vectorized tanh of its own, so float32 uses a rational
-approximation (max abs error 3.7e-7, a few ulp); float64 keeps the exact ``math.tanh``.
+Python and ufunc dispatch than in arithmetic. Here a step is one product with the
+recurrent weights, packed once per call (``_gemm.py``), plus one pass over the gates.
+
+Each loop runs over a range of batch rows, ``b0:b1``: the rows of a batch are independent
+sequences, so the ``run_*`` functions below hand each thread its own rows
+(``_threads.py``) and the threads never wait for each other. (Splitting the hidden units
+instead needs a barrier per step, and the threads then write neighbouring parts of every
+row: measured 2x slower in backward.)
+
+Loops index arrays directly (``z[t, b, j]``, indices counted up from 0) rather than
+through per-row views: making a view per row cost 4x, and a loop index that might be
+negative cannot be vectorized. numba has no vectorized tanh of its own, so float32 uses a
+rational approximation (max abs error 3.7e-7, a few ulp); float64 keeps the exact
+``math.tanh``.
 """
 from __future__ import annotations
 
@@ -21,7 +30,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from rnnkit.recurrent._blas import ADDRESSES, NO_TRANS, TRANS, gemm
+from rnnkit.recurrent import _threads
+from rnnkit.recurrent._gemm import MR, gemm, gemm_nt, pack
 
 _JIT = dict(cache=True, error_model="numpy", nogil=True)
 
@@ -65,10 +75,11 @@ def _prev_index(s, t, reverse):
 
 
 @njit(inline="always", **_JIT)
-def _take_live(dh, back, live, t, masked, accumulate):
-    """dh[b] = back[b] (or +=) for the rows stepped at t; a masked row keeps its gradient."""
-    B, H = dh.shape
-    for b in range(B):
+def _take_live(dh, back, live, t, masked, accumulate, b0, b1):
+    """dh[b] = back[b] (or +=) for the rows b0:b1 stepped at t; a masked row keeps its
+    gradient."""
+    H = dh.shape[1]
+    for b in range(b0, b1):
         if not masked or live[t, b]:
             for k in range(H):
                 dh[b, k] = dh[b, k] + back[b, k] if accumulate else back[b, k]
@@ -77,15 +88,16 @@ def _take_live(dh, back, live, t, masked, accumulate):
 # -- Elman RNN ------------------------------------------------------------------------
 
 @njit(**_JIT)
-def rnn_forward(fn, a, w_hh, h0, hs, keep, reverse, relu):
-    """a: (T, B, H) input projections (+ biases), becomes the pre-activations."""
+def rnn_forward(a, w, h0, hs, keep, reverse, relu, b0, b1):
+    """a: (T, B, H) input projections (+ biases), becomes the pre-activations;
+    w: W_hh packed (``pack``)."""
     T, B, H = a.shape
     masked = keep.shape[0] == T
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        gemm(fn, NO_TRANS, TRANS, B, H, H, 1.0, hp, H, w_hh, H, 1.0, a[t], H)  # a += h W^T
-        for b in range(B):
+        gemm_nt(hp, w, a[t], True, b0, b1)  # a += h W^T
+        for b in range(b0, b1):
             if masked and keep[t, b]:
                 for k in range(H):
                     hs[t, b, k] = hp[b, k]
@@ -98,14 +110,15 @@ def rnn_forward(fn, a, w_hh, h0, hs, keep, reverse, relu):
 
 
 @njit(**_JIT)
-def rnn_backward(fn, da, w_hh, hs, d_seq, dh, live, reverse, relu):
-    """BPTT; da (T, B, H) receives dL/da_t; dh (B, H) in: d final, out: d h0."""
+def rnn_backward(da, w_t, hs, d_seq, dh, live, reverse, relu, b0, b1):
+    """BPTT; da (T, B, H) receives dL/da_t; dh (B, H) in: d final, out: d h0;
+    w_t: W_hh^T packed."""
     T, B, H = da.shape
     masked = live.shape[0] == T
     back = np.empty((B, H), dtype=da.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        for b in range(B):
+        for b in range(b0, b1):
             for k in range(H):
                 dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
@@ -118,16 +131,16 @@ def rnn_backward(fn, da, w_hh, hs, d_seq, dh, live, reverse, relu):
                 for k in range(H):
                     h = hs[t, b, k]
                     da[t, b, k] = dh[b, k] * (_ONE - h * h)
-        gemm(fn, NO_TRANS, NO_TRANS, B, H, H, 1.0, da[t], H, w_hh, H, 0.0, back, H)
-        _take_live(dh, back, live, t, masked, False)
+        gemm_nt(da[t], w_t, back, False, b0, b1)  # back = da W
+        _take_live(dh, back, live, t, masked, False, b0, b1)
 
 
 # -- LSTM (gates reordered i, f, o, g; sigmoid rows pre-halved) -------------------------
 
 @njit(**_JIT)
-def lstm_forward(fn, z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
+def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
     """z: (T, B, 4H) scaled input projections, overwritten with the activated gates;
-    w_hh: (4H, H) scaled recurrent weights."""
+    w: the scaled recurrent weights (4H, H), packed."""
     T, B, G = z.shape
     H = G // 4
     masked = keep.shape[0] == T
@@ -138,8 +151,8 @@ def lstm_forward(fn, z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
         else:
             tp = _prev_index(s, t, reverse)
             hp, cp = hs[tp], cs[tp]
-        gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 1.0, z[t], G)  # z += h W^T
-        for b in range(B):
+        gemm_nt(hp, w, z[t], True, b0, b1)  # z += h W^T
+        for b in range(b0, b1):
             for j in range(3 * H):
                 z[t, b, j] = _HALF * _tanh(z[t, b, j]) + _HALF
             for j in range(H):
@@ -158,8 +171,9 @@ def lstm_forward(fn, z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
 
 
 @njit(**_JIT)
-def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
-    """BPTT; z (T, B, 4H) activated gates in, dL/da' out; dh, dc (B, H) carried."""
+def lstm_backward(z, w_t, cs, tcs, c0, d_seq, dh, dc, live, reverse, b0, b1):
+    """BPTT; z (T, B, 4H) activated gates in, dL/da' out; dh, dc (B, H) carried;
+    w_t: the scaled W_hh^T, packed."""
     T, B, G = z.shape
     H = G // 4
     masked = live.shape[0] == T
@@ -167,7 +181,7 @@ def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         cp = c0 if s == 0 else cs[_prev_index(s, t, reverse)]
-        for b in range(B):
+        for b in range(b0, b1):
             for k in range(H):
                 dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
@@ -185,16 +199,16 @@ def lstm_backward(fn, z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
                 z[t, b, 2 * H + k] = d * tc * _TWO * o * (_ONE - o)
                 z[t, b, 3 * H + k] = dck * i * (_ONE - g * g)
                 dc[b, k] = dck * f
-        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, z[t], G, w_hh, H, 0.0, back, H)
-        _take_live(dh, back, live, t, masked, False)
+        gemm_nt(z[t], w_t, back, False, b0, b1)  # back = dz W
+        _take_live(dh, back, live, t, masked, False, b0, b1)
 
 
 # -- GRU, reset after (r, z pre-halved) --------------------------------------------------
 
 @njit(**_JIT)
-def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
+def gru_forward(z, w, b_hn, h0, hs, aux, keep, reverse, b0, b1):
     """z: (T, B, 3H) scaled input projections, overwritten with r, u, n; aux gets
-    W_hn h + b_hn per step."""
+    W_hn h + b_hn per step; w: the scaled W_hh, packed."""
     T, B, G = z.shape
     H = G // 3
     masked = keep.shape[0] == T
@@ -202,8 +216,8 @@ def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        gemm(fn, NO_TRANS, TRANS, B, G, H, 1.0, hp, H, w_hh, H, 0.0, rec, G)
-        for b in range(B):
+        gemm_nt(hp, w, rec, False, b0, b1)  # rec = h W^T
+        for b in range(b0, b1):
             for j in range(2 * H):
                 z[t, b, j] = _HALF * _tanh(z[t, b, j] + rec[b, j]) + _HALF
             for k in range(H):
@@ -220,9 +234,9 @@ def gru_forward(fn, z, w_hh, b_hn, h0, hs, aux, keep, reverse):
 
 
 @njit(**_JIT)
-def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
+def gru_backward(z, dgh, w_t, aux, hs, h0, d_seq, dh, live, reverse, b0, b1):
     """BPTT; z in: r, u, n; out: dL/d(input projection); dgh (T, B, 3H) out:
-    dL/d(recurrent product); dh (B, H) carried."""
+    dL/d(recurrent product); dh (B, H) carried; w_t: the scaled W_hh^T, packed."""
     T, B, G = z.shape
     H = G // 3
     masked = live.shape[0] == T
@@ -230,7 +244,7 @@ def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        for b in range(B):
+        for b in range(b0, b1):
             for k in range(H):
                 dh[b, k] += d_seq[t, b, k]
             if masked and not live[t, b]:
@@ -247,5 +261,74 @@ def gru_backward(fn, z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
                 dgh[t, b, k], dgh[t, b, H + k], dgh[t, b, 2 * H + k] = gr, gu, dn * r
                 z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k] = gr, gu, dn
                 dh[b, k] = d * u           # the direct path; the GEMM's share is added below
-        gemm(fn, NO_TRANS, NO_TRANS, B, H, G, 1.0, dgh[t], G, w_hh, H, 0.0, back, H)
-        _take_live(dh, back, live, t, masked, True)
+        gemm_nt(dgh[t], w_t, back, False, b0, b1)  # back = dgh W
+        _take_live(dh, back, live, t, masked, True, b0, b1)
+
+
+# -- launching: each thread gets its own batch rows ----------------------------------
+
+def _run(kernel, args, batch, macs):
+    """kernel(*args, b0, b1) on the threads' shares of the batch rows; macs: the
+    multiply-adds of the whole call."""
+    _threads.run(kernel, args, _threads.split(batch, macs, MR))
+
+
+def _macs(z, w):
+    """Multiply-adds of the recurrent products of a call (z: (T, B, G), w: (G, H))."""
+    return z.shape[0] * z.shape[1] * w.shape[0] * w.shape[1]
+
+
+def run_rnn_forward(a, w_hh, h0, hs, keep, reverse, relu):
+    _run(rnn_forward, (a, pack(w_hh), h0, hs, keep, reverse, relu), a.shape[1], _macs(a, w_hh))
+
+
+def run_rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
+    _run(rnn_backward, (da, pack(w_hh.T), hs, d_seq, dh, live, reverse, relu),
+         da.shape[1], _macs(da, w_hh))
+
+
+def run_lstm_forward(z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
+    _run(lstm_forward, (z, pack(w_hh), h0, c0, hs, cs, tcs, keep, reverse),
+         z.shape[1], _macs(z, w_hh))
+
+
+def run_lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):
+    _run(lstm_backward, (z, pack(w_hh.T), cs, tcs, c0, d_seq, dh, dc, live, reverse),
+         z.shape[1], _macs(z, w_hh))
+
+
+def run_gru_forward(z, w_hh, b_hn, h0, hs, aux, keep, reverse):
+    _run(gru_forward, (z, pack(w_hh), b_hn, h0, hs, aux, keep, reverse),
+         z.shape[1], _macs(z, w_hh))
+
+
+def run_gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
+    _run(gru_backward, (z, dgh, pack(w_hh.T), aux, hs, h0, d_seq, dh, live, reverse),
+         z.shape[1], _macs(z, w_hh))
+
+
+def takes(macs):
+    """Whether ``matmul`` should run a product of ``macs`` multiply-adds: large ones run on
+    rnnkit's threads; below, a recurrence of that size runs on one thread too, so NumPy's
+    BLAS waking its own threads does no harm."""
+    return macs >= _threads.MIN_WORK
+
+
+def matmul(a, b):
+    """a @ b for 2-D float arrays of one dtype, any strides: a new C-contiguous array.
+
+    The bulk products around a recurrence (input projections, weight gradients) run here
+    rather than in NumPy's BLAS, on rnnkit's threads: OpenBLAS's idle threads spin for
+    ~0.1 s after each call, and on a machine with as many cores as threads they then
+    compete with the recurrence's threads (measured: the step cost 2x)."""
+    (M, K), N = a.shape, b.shape[1]
+    if not (a.flags.c_contiguous or a.flags.f_contiguous):
+        a = np.ascontiguousarray(a)
+    c = np.empty((M, N), dtype=a.dtype)
+    if M == 0 or N == 0:
+        return c
+    if K == 0:
+        c[...] = 0
+        return c
+    _run(gemm, (a, pack(b.T), c, False), M, M * N * K)
+    return c

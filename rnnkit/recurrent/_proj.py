@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.recurrent.backend import matmul
+
 
 def add_biases(b1, b2):
     """b1 + b2 where either may be None."""
@@ -20,8 +22,7 @@ def project_inputs(x, w_ih, bias):
     or None. Returns a fresh (time, batch, gates*hidden) array the cell may overwrite.
     """
     T, B, D = x.shape
-    out = np.empty((T, B, w_ih.shape[0]), dtype=x.dtype)
-    np.matmul(x.reshape(T * B, D), w_ih.T, out=out.reshape(T * B, -1))
+    out = matmul(x.reshape(T * B, D), w_ih.T).reshape(T, B, w_ih.shape[0])
     if bias is not None:
         out += bias
     return out
@@ -35,6 +36,6 @@ def input_grads(x, w_ih, d_pre):
     """
     T, B, D = x.shape
     d2 = d_pre.reshape(T * B, -1)
-    dx = (d2 @ w_ih).reshape(T, B, D)
-    dw = d2.T @ x.reshape(T * B, D)
+    dx = matmul(d2, w_ih).reshape(T, B, D)
+    dw = matmul(d2.T, x.reshape(T * B, D))
     return dx, dw, d2.sum(axis=0)

@@ -1,7 +1,9 @@
 """Which implementation runs the time loops: the NumPy reference or compiled loops.
 
 "numba" (the accelerated path, ``pip install rnnkit[fast]``) compiles whole time loops
-for the default cells; "numpy" runs the readable reference in ``scan.py``. "auto"
+for the default cells, and runs them and the products around them on up to
+``get_num_threads()`` cores (``set_num_threads``, or RNNKIT_NUM_THREADS); "numpy" runs the
+readable reference in ``scan.py``. "auto"
 (the default, or the environment variable ``RNNKIT_BACKEND``) picks numba when it is
 installed. Both give the same numbers to float32 round-off; the tests check both.
 """
@@ -9,6 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+
+import numpy as np
+
+from rnnkit.recurrent._threads import get_num_threads, set_num_threads  # noqa: F401
 
 _choice = os.environ.get("RNNKIT_BACKEND", "auto").lower()
 _module = None
@@ -23,8 +29,7 @@ def _load():
         _tried = True
         try:
             from rnnkit.recurrent import _numba
-            # the loops call NumPy's own OpenBLAS; without it, the NumPy loops are used
-            _module = _numba if _numba.ADDRESSES else None
+            _module = _numba
         except ImportError:
             _module = None
     return _module
@@ -42,6 +47,21 @@ def compiled():
     return _load()
 
 
+def matmul(a, b):
+    """a @ b (2-D) for the bulk products around a recurrence: input projections and
+    weight gradients. With the accelerated backend, large float products run on rnnkit's
+    own kernel and threads (``_numba.matmul`` says why); small ones and everything else
+    go to NumPy."""
+    m = compiled()
+    if (m is not None and a.dtype == b.dtype and a.dtype in _FLOATS
+            and m.takes(a.shape[0] * a.shape[1] * b.shape[1])):
+        return m.matmul(a, b)
+    return a @ b
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def get_backend():
     """The backend actually in use: "numba" or "numpy"."""
     return "numba" if compiled() is not None else "numpy"
@@ -53,9 +73,8 @@ def set_backend(name):
     if name not in BACKENDS:
         raise ValueError(f"set_backend: name must be one of {BACKENDS}, got {name!r}")
     if name == "numba" and not available():
-        raise RuntimeError("set_backend('numba'): numba is not installed, or this NumPy "
-                           "has no OpenBLAS to call; install the extra: "
-                           "pip install 'rnnkit[fast]'")
+        raise RuntimeError("set_backend('numba'): numba is not installed; install the "
+                           "extra: pip install 'rnnkit[fast]'")
     _choice = name
 
 

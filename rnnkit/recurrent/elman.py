@@ -30,14 +30,13 @@ class ElmanCell:
         return self.act.name in ("tanh", "relu")
 
     def fused_forward(self, compiled, hist, keep):
-        self.w_hh_c = np.ascontiguousarray(self.w_hh)
-        compiled.rnn_forward(compiled.ADDRESSES[self.a.dtype], self.a, self.w_hh_c,
+        compiled.run_rnn_forward(self.a, self.w_hh,
                              hist.init[0], hist.states[0], keep, hist.reverse,
                              self.act.name == "relu")
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
         self.a = np.empty_like(hist.states[0])
-        compiled.rnn_backward(compiled.ADDRESSES[self.a.dtype], self.a, self.w_hh_c,
+        compiled.run_rnn_backward(self.a, self.w_hh,
                               hist.states[0], d_seq, d[0], live, hist.reverse,
                               self.act.name == "relu")
 

@@ -71,15 +71,14 @@ class GRUCell:
 
     def fused_forward(self, compiled, hist, keep):
         b_hn = np.zeros(self.H, self.gates.dtype) if self.b_hn is None else self.b_hn
-        compiled.gru_forward(compiled.ADDRESSES[self.gates.dtype], self.gates, self.w_hh_,
+        compiled.run_gru_forward(self.gates, self.w_hh_,
                              np.ascontiguousarray(b_hn), hist.init[0], hist.states[0],
                              self.aux, keep, hist.reverse)
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
         self.dgh = np.empty_like(self.gates)
-        compiled.gru_backward(compiled.ADDRESSES[self.gates.dtype], self.gates, self.dgh,
-                              self.w_hh_, self.aux, hist.states[0], hist.init[0], d_seq, d[0],
-                              live, hist.reverse)
+        compiled.run_gru_backward(self.gates, self.dgh, self.w_hh_, self.aux,
+                              hist.states[0], hist.init[0], d_seq, d[0], live, hist.reverse)
 
     def _gate_activation(self, rz):
         if self.fast:

@@ -61,11 +61,11 @@ class LSTMCell:
 
     def fused_forward(self, compiled, hist, keep):
         (h0, c0), (hs, cs) = hist.init, hist.states
-        compiled.lstm_forward(compiled.ADDRESSES[self.gates.dtype], self.gates, self.w_hh_,
+        compiled.run_lstm_forward(self.gates, self.w_hh_,
                               h0, c0, hs, cs, self.tanh_c, keep, hist.reverse)
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
-        compiled.lstm_backward(compiled.ADDRESSES[self.gates.dtype], self.gates, self.w_hh_,
+        compiled.run_lstm_backward(self.gates, self.w_hh_,
                                hist.states[1], self.tanh_c, hist.init[1], d_seq, d[0], d[1],
                                live, hist.reverse)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.recurrent import backend
+from rnnkit.recurrent.backend import matmul
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
@@ -69,10 +70,10 @@ class History:
         seq = self.states[k]
         n, m = d.shape[-1], seq.shape[-1]
         if self.reverse:
-            rest = d[:-1].reshape(-1, n).T @ seq[1:].reshape(-1, m)
-            return rest + d[-1].T @ self.init[k]
-        rest = d[1:].reshape(-1, n).T @ seq[:-1].reshape(-1, m)
-        return rest + d[0].T @ self.init[k]
+            rest = matmul(d[:-1].reshape(-1, n).T, seq[1:].reshape(-1, m))
+            return rest + matmul(d[-1].T, self.init[k])
+        rest = matmul(d[1:].reshape(-1, n).T, seq[:-1].reshape(-1, m))
+        return rest + matmul(d[0].T, self.init[k])
 
 
 def scan_forward(cell, x, init_states, mask=None, reverse=False):

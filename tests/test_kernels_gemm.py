@@ -1,0 +1,71 @@
+"""The compiled kernels' matrix products (``recurrent/_gemm.py``) against NumPy in float64.
+
+The packed micro-kernel works in blocks of MR rows and panels of NR columns with masked
+edges, in K slices for bulk products, on one or two threads: these shapes cross every
+edge (1 row, a partial block, a partial panel, several K slices) in both layouts of a.
+"""
+import numpy as np
+import pytest
+
+from rnnkit.recurrent import backend
+
+pytestmark = pytest.mark.skipif(not backend.available(), reason="numba is not installed")
+
+SHAPES = [(1, 1, 1), (1, 64, 256), (2, 5, 33), (3, 300, 7), (9, 33, 32), (17, 257, 65),
+          (40, 513, 130)]
+
+
+@pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])
+def threads(request, monkeypatch):
+    from rnnkit.recurrent import _threads
+    monkeypatch.setattr(_threads, "MIN_WORK", 1)
+    saved = _threads.get_num_threads()
+    _threads.set_num_threads(request.param)
+    yield request.param
+    _threads.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_matmul_equals_numpy(shape, layout, dtype, threads):
+    from rnnkit.recurrent import _numba
+    M, K, N = shape
+    rng = np.random.default_rng(M * 1000 + K + N)
+    a = np.asarray(rng.normal(size=(M, K)), dtype=dtype, order=layout)
+    b = rng.normal(size=(K, N)).astype(dtype)
+    c = _numba.matmul(a, b)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    # float32: K products of magnitude ~1 each rounded, the sum grows like sqrt(K)
+    tol = (1e-6 if dtype == np.float32 else 1e-14) * np.sqrt(K) * 10
+    assert c.shape == (M, N) and c.dtype == dtype and c.flags.c_contiguous
+    assert np.abs(c - exact).max() <= tol
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_step_product_fills_only_its_rows(shape, dtype, accumulate):
+    """gemm_nt(a, W, c, accumulate, r0, r1): rows r0..r1 of c get (c +) a @ W^T; the
+    other rows stay as they were."""
+    from numba import njit
+
+    from rnnkit.recurrent._gemm import gemm_nt, pack
+
+    @njit
+    def step(a, packed, c, accumulate, r0, r1):
+        gemm_nt(a, packed, c, accumulate, r0, r1)
+
+    M, K, N = shape
+    rng = np.random.default_rng(M + K * 7 + N * 13)
+    a = rng.normal(size=(M, K)).astype(dtype)
+    w = rng.normal(size=(N, K)).astype(dtype)
+    c0 = rng.normal(size=(M, N)).astype(dtype)
+    r0, r1 = M // 3, M
+    c = c0.copy()
+    step(a, pack(w), c, accumulate, r0, r1)
+    expected = c0.astype(np.float64)
+    expected[r0:r1] = (c0[r0:r1] if accumulate else 0) + a[r0:r1].astype(np.float64) @ w.T
+    tol = (1e-6 if dtype == np.float32 else 1e-14) * np.sqrt(K) * 10
+    assert np.abs(c - expected).max() <= tol
+    assert np.array_equal(c[:r0], c0[:r0])

@@ -155,7 +155,8 @@ class RNNBase(Module):
 
         output, finals = self._run_layers(x, init, lengths)
 
-        finals = [F.stack(f, 0) for f in finals]
+        # one layer and direction: a view, not a copy (latency, and the BPTT cache)
+        finals = [F.unsqueeze(f[0], 0) if len(f) == 1 else F.stack(f, 0) for f in finals]
         if unbatched:
             output = F.squeeze(output, 1)
             finals = [F.squeeze(f, 1) for f in finals]

@@ -70,6 +70,12 @@ def _tanh_impl(x):
 
 
 @njit(inline="always", **_JIT)
+def _sigmoid(x):
+    """σ(x) = (1 + tanh(x/2)) / 2: stable for any x, and vectorized like tanh."""
+    return _HALF * _tanh(_HALF * x) + _HALF
+
+
+@njit(inline="always", **_JIT)
 def _prev_index(s, t, reverse):
     return t + 1 if reverse else t - 1
 
@@ -135,12 +141,12 @@ def rnn_backward(da, w_t, hs, d_seq, dh, live, reverse, relu, b0, b1):
         _take_live(dh, back, live, t, masked, False, b0, b1)
 
 
-# -- LSTM (gates reordered i, f, o, g; sigmoid rows pre-halved) -------------------------
+# -- LSTM (PyTorch's gate order i, f, g, o) ----------------------------------------------
 
 @njit(**_JIT)
 def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
-    """z: (T, B, 4H) scaled input projections, overwritten with the activated gates;
-    w: the scaled recurrent weights (4H, H), packed."""
+    """z: (T, B, 4H) input projections, overwritten with the activated gates;
+    w: the recurrent weights (4H, H), packed."""
     T, B, G = z.shape
     H = G // 4
     masked = keep.shape[0] == T
@@ -153,12 +159,14 @@ def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
             hp, cp = hs[tp], cs[tp]
         gemm_nt(hp, w, z[t], True, b0, b1)  # z += h W^T
         for b in range(b0, b1):
-            for j in range(3 * H):
-                z[t, b, j] = _HALF * _tanh(z[t, b, j]) + _HALF
-            for j in range(H):
-                z[t, b, 3 * H + j] = _tanh(z[t, b, 3 * H + j])
+            for j in range(2 * H):
+                z[t, b, j] = _sigmoid(z[t, b, j])
+            for j in range(2 * H, 3 * H):
+                z[t, b, j] = _tanh(z[t, b, j])
+            for j in range(3 * H, 4 * H):
+                z[t, b, j] = _sigmoid(z[t, b, j])
             for k in range(H):
-                c = z[t, b, H + k] * cp[b, k] + z[t, b, k] * z[t, b, 3 * H + k]
+                c = z[t, b, H + k] * cp[b, k] + z[t, b, k] * z[t, b, 2 * H + k]
                 cs[t, b, k] = c
                 tcs[t, b, k] = _tanh(c)
             if masked and keep[t, b]:
@@ -167,13 +175,13 @@ def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
                     hs[t, b, k] = hp[b, k]
             else:
                 for k in range(H):
-                    hs[t, b, k] = z[t, b, 2 * H + k] * tcs[t, b, k]
+                    hs[t, b, k] = z[t, b, 3 * H + k] * tcs[t, b, k]
 
 
 @njit(**_JIT)
 def lstm_backward(z, w_t, cs, tcs, c0, d_seq, dh, dc, live, reverse, b0, b1):
-    """BPTT; z (T, B, 4H) activated gates in, dL/da' out; dh, dc (B, H) carried;
-    w_t: the scaled W_hh^T, packed."""
+    """BPTT; z (T, B, 4H) activated gates in, dL/da out; dh, dc (B, H) carried;
+    w_t: W_hh^T, packed."""
     T, B, G = z.shape
     H = G // 4
     masked = live.shape[0] == T
@@ -190,14 +198,14 @@ def lstm_backward(z, w_t, cs, tcs, c0, d_seq, dh, dc, live, reverse, b0, b1):
                 continue
             for k in range(H):
                 i, f = z[t, b, k], z[t, b, H + k]
-                o, g = z[t, b, 2 * H + k], z[t, b, 3 * H + k]
+                g, o = z[t, b, 2 * H + k], z[t, b, 3 * H + k]
                 tc = tcs[t, b, k]
                 d = dh[b, k]
                 dck = dc[b, k] + d * o * (_ONE - tc * tc)
-                z[t, b, k] = dck * g * _TWO * i * (_ONE - i)
-                z[t, b, H + k] = dck * cp[b, k] * _TWO * f * (_ONE - f)
-                z[t, b, 2 * H + k] = d * tc * _TWO * o * (_ONE - o)
-                z[t, b, 3 * H + k] = dck * i * (_ONE - g * g)
+                z[t, b, k] = dck * g * i * (_ONE - i)
+                z[t, b, H + k] = dck * cp[b, k] * f * (_ONE - f)
+                z[t, b, 2 * H + k] = dck * i * (_ONE - g * g)
+                z[t, b, 3 * H + k] = d * tc * o * (_ONE - o)
                 dc[b, k] = dck * f
         gemm_nt(z[t], w_t, back, False, b0, b1)  # back = dz W
         _take_live(dh, back, live, t, masked, False, b0, b1)

@@ -56,7 +56,7 @@ def matmul(a, b):
     if (m is not None and a.dtype == b.dtype and a.dtype in _FLOATS
             and m.takes(a.shape[0] * a.shape[1] * b.shape[1])):
         return m.matmul(a, b)
-    return a @ b
+    return np.dot(a, b)   # np.matmul took 17 us where a's inner size is 1 (batch 1), dot 2.5
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

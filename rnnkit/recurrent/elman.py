@@ -21,7 +21,7 @@ class ElmanCell:
         self.w_ih, self.w_hh, self.b_ih, self.b_hh = w_ih, w_hh, b_ih, b_hh
         self.act = get_activation(activation, "nonlinearity")
 
-    def begin(self, x):
+    def begin(self, x, fused=False):
         # Both biases fold into the one input-projection GEMM.
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
         self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)

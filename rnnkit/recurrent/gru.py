@@ -42,7 +42,7 @@ class GRUCell:
         if self.fast:
             self.scale[:2 * H] = 0.5
 
-    def begin(self, x):
+    def begin(self, x, fused=False):
         T, B, H = x.shape[0], x.shape[1], self.H
         s = self.scale
         self.w_ih_ = self.w_ih * s[:, None]

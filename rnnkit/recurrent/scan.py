@@ -4,7 +4,8 @@ The scan owns what all cells have in common: the direction of travel, the mask (
 step carries every state through unchanged), the state histories kept for backward, and
 the final states. A cell (``elman.py``, ``lstm.py``, ``gru.py``) contributes only
 
-- ``begin(x)``: the input projections of all steps in one GEMM, and its buffers;
+- ``begin(x, fused)``: the input projections of all steps in one GEMM, and its buffers
+  (``fused``: the compiled loop will run, below);
 - ``step(t, prev, out)``: one step forward, writing the new states into ``out``;
 - ``end_forward()``: drop what backward will not need (the BPTT cache is what stays);
 - ``begin_backward(hist)``: every backward factor that does not depend on the
@@ -85,11 +86,12 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
     (time, batch, output_size), where a masked step repeats the previous output.
     """
     T, B = x.shape[0], x.shape[1]
-    cell.begin(x)
+    compiled = backend.compiled()
+    fused = compiled is not None and cell.fusable()
+    cell.begin(x, fused)
     states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
     hist = History(states, tuple(np.ascontiguousarray(s) for s in init_states), reverse)
-    compiled = backend.compiled()
-    if compiled is not None and cell.fusable():
+    if fused:
         hist.compiled = compiled
         cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)
         cell.end_forward()

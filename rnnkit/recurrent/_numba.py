@@ -18,7 +18,8 @@ row: measured 2x slower in backward.)
 
 Loops index arrays directly (``z[t, b, j]``, indices counted up from 0) rather than
 through per-row views: making a view per row cost 4x, and a loop index that might be
-negative cannot be vectorized. numba has no vectorized tanh of its own, so float32 uses a
+negative cannot be vectorized (numba wraps negative indices around): ``range(2 * H,
+3 * H)`` ran 4x slower than ``range(H)`` indexing ``2 * H + j``. numba has no vectorized tanh of its own, so float32 uses a
 rational approximation (max abs error 3.7e-7, a few ulp); float64 keeps the exact
 ``math.tanh``.
 """
@@ -161,10 +162,10 @@ def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
         for b in range(b0, b1):
             for j in range(2 * H):
                 z[t, b, j] = _sigmoid(z[t, b, j])
-            for j in range(2 * H, 3 * H):
-                z[t, b, j] = _tanh(z[t, b, j])
-            for j in range(3 * H, 4 * H):
-                z[t, b, j] = _sigmoid(z[t, b, j])
+            for j in range(H):      # from 0: see the module note on loop indices
+                z[t, b, 2 * H + j] = _tanh(z[t, b, 2 * H + j])
+            for j in range(H):
+                z[t, b, 3 * H + j] = _sigmoid(z[t, b, 3 * H + j])
             for k in range(H):
                 c = z[t, b, H + k] * cp[b, k] + z[t, b, k] * z[t, b, 2 * H + k]
                 cs[t, b, k] = c
@@ -316,10 +317,10 @@ def run_gru_backward(z, dgh, w_hh, aux, hs, h0, d_seq, dh, live, reverse):
 
 
 def takes(macs):
-    """Whether ``matmul`` should run a product of ``macs`` multiply-adds: large ones run on
-    rnnkit's threads; below, a recurrence of that size runs on one thread too, so NumPy's
-    BLAS waking its own threads does no harm."""
-    return macs >= _threads.MIN_WORK
+    """Whether ``matmul`` should run a product of ``macs`` multiply-adds: every product
+    that OpenBLAS would spread over its threads (from 65536 * 4 multiply-adds on), since
+    those threads then spin for ~0.1 s and slow the next recurrence's threads (below)."""
+    return macs >= 1 << 18
 
 
 def matmul(a, b):

@@ -227,11 +227,12 @@ METHOD = """\
   (G = 1 RNN, 3 GRU, 4 LSTM; D_l the layer's input size), ×3 for training, per second,
   over the float32 GEMM peak measured in this run (best of five 2048³ NumPy matmuls,
   at the start and at the end of the run, the better kept).
-- BPTT cache: rnnkit, the memory allocated by the forward pass and still held before
-  backward (tracemalloc); torch, the distinct storages autograd saved during the forward
-  (saved_tensors_hooks). Both leave out the parameters and the input, and both include
-  the output (torch's kernel saves it too). rnnkit step peak: tracemalloc's peak over
-  forward and backward together."""
+- BPTT cache: rnnkit, the array memory allocated by the forward pass and still held
+  before backward (tracemalloc, NumPy's domain: array buffers, not Python objects);
+  torch, the distinct storages autograd saved during the forward (saved_tensors_hooks).
+  Both leave out the parameters and the input, and both include the output (torch's
+  kernel saves it too). rnnkit step peak: tracemalloc's peak over forward and backward
+  together, every allocation counted."""
 
 
 def markdown(*, title_note, machine, torch_env, peak, method, sections, notes, command):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
+import numpy as np
 import rnnkit
 from rnnkit import nn
 
@@ -91,13 +92,22 @@ def measure(cfg, mode, policy):
     return result
 
 
+def _array_bytes():
+    """Bytes of live NumPy array buffers that tracemalloc has seen allocated."""
+    domain = tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)
+    return sum(t.size for t in tracemalloc.take_snapshot().filter_traces([domain]).traces)
+
+
 def bptt_cache(module, x):
     """(held, peak) bytes traced by tracemalloc over one training step.
 
-    held: memory allocated by the forward pass and still alive before backward, i.e.
-    the BPTT cache with the output it includes (NumPy reports its allocations to
-    tracemalloc; the parameters and the input existed before and are not counted).
-    peak: the highest point above the start during forward and backward together.
+    held: the array memory allocated by the forward pass and still alive before
+    backward, i.e. the BPTT cache with the output it includes. Counted in NumPy's own
+    tracemalloc domain, so it is array buffers only, as torch's side counts tensor
+    storages only (the Python objects of either graph are left out); the parameters and
+    the input existed before and are not counted.
+    peak: the highest point above the start during forward and backward together, all
+    allocations (arrays and Python objects).
     """
     gc.collect()
     started = not tracemalloc.is_tracing()
@@ -106,9 +116,10 @@ def bptt_cache(module, x):
     try:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
+        before = _array_bytes()
         out, _ = module(x)
+        held = _array_bytes() - before      # the module's own cache, as on torch's side
         loss = out.mean()
-        held = tracemalloc.get_traced_memory()[0] - base
         loss.backward()
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:

@@ -48,7 +48,7 @@ _Q32 = tuple(np.float32(c) for c in _Q)
 _NINE, _INV81 = np.float32(9.0), np.float32(1 / 81)
 # Constants in float32, so float32 math stays float32 (and vectorizes twice as wide);
 # mixed with float64 they widen exactly.
-_HALF, _ONE, _TWO, _ZERO = np.float32(0.5), np.float32(1.0), np.float32(2.0), np.float32(0)
+_HALF, _ONE, _ZERO = np.float32(0.5), np.float32(1.0), np.float32(0)
 
 
 def _tanh(x):
@@ -212,12 +212,12 @@ def lstm_backward(z, w_t, cs, tcs, c0, d_seq, dh, dc, live, reverse, b0, b1):
         _take_live(dh, back, live, t, masked, False, b0, b1)
 
 
-# -- GRU, reset after (r, z pre-halved) --------------------------------------------------
+# -- GRU, reset after (PyTorch's gate order r, z, n) --------------------------------------
 
 @njit(**_JIT)
 def gru_forward(z, w, b_hn, h0, hs, aux, keep, reverse, b0, b1):
-    """z: (T, B, 3H) scaled input projections, overwritten with r, u, n; aux gets
-    W_hn h + b_hn per step; w: the scaled W_hh, packed."""
+    """z: (T, B, 3H) input projections, overwritten with r, u, n; aux gets
+    W_hn h + b_hn per step; w: W_hh, packed."""
     T, B, G = z.shape
     H = G // 3
     masked = keep.shape[0] == T
@@ -228,7 +228,7 @@ def gru_forward(z, w, b_hn, h0, hs, aux, keep, reverse, b0, b1):
         gemm_nt(hp, w, rec, False, b0, b1)  # rec = h W^T
         for b in range(b0, b1):
             for j in range(2 * H):
-                z[t, b, j] = _HALF * _tanh(z[t, b, j] + rec[b, j]) + _HALF
+                z[t, b, j] = _sigmoid(z[t, b, j] + rec[b, j])
             for k in range(H):
                 hn = rec[b, 2 * H + k] + b_hn[k]
                 aux[t, b, k] = hn
@@ -245,7 +245,7 @@ def gru_forward(z, w, b_hn, h0, hs, aux, keep, reverse, b0, b1):
 @njit(**_JIT)
 def gru_backward(z, dgh, w_t, aux, hs, h0, d_seq, dh, live, reverse, b0, b1):
     """BPTT; z in: r, u, n; out: dL/d(input projection); dgh (T, B, 3H) out:
-    dL/d(recurrent product); dh (B, H) carried; w_t: the scaled W_hh^T, packed."""
+    dL/d(recurrent product); dh (B, H) carried; w_t: W_hh^T, packed."""
     T, B, G = z.shape
     H = G // 3
     masked = live.shape[0] == T
@@ -265,8 +265,8 @@ def gru_backward(z, dgh, w_t, aux, hs, h0, d_seq, dh, live, reverse, b0, b1):
                 r, u, n = z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k]
                 d = dh[b, k]
                 dn = d * (_ONE - u) * (_ONE - n * n)
-                gr = dn * aux[t, b, k] * _TWO * r * (_ONE - r)
-                gu = d * (hp[b, k] - n) * _TWO * u * (_ONE - u)
+                gr = dn * aux[t, b, k] * r * (_ONE - r)
+                gu = d * (hp[b, k] - n) * u * (_ONE - u)
                 dgh[t, b, k], dgh[t, b, H + k], dgh[t, b, 2 * H + k] = gr, gu, dn * r
                 z[t, b, k], z[t, b, H + k], z[t, b, 2 * H + k] = gr, gu, dn
                 dh[b, k] = d * u           # the direct path; the GEMM's share is added below

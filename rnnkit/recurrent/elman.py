@@ -24,7 +24,8 @@ class ElmanCell:
     def begin(self, x, fused=False):
         # Both biases fold into the one input-projection GEMM.
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
-        self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
+        if not fused:   # the NumPy loop's scratch
+            self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
 
     def fusable(self):
         return self.act.name in ("tanh", "relu")

@@ -44,9 +44,14 @@ class GRUCell:
 
     def begin(self, x, fused=False):
         T, B, H = x.shape[0], x.shape[1], self.H
-        s = self.scale
-        self.w_ih_ = self.w_ih * s[:, None]
-        self.w_hh_ = self.w_hh * s[:, None]
+        # The compiled loop (fused) activates each gate itself and takes the weights as
+        # they are; the NumPy loop uses the halved rows.
+        self.s = s = None if fused else self.scale
+        if fused:
+            self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
+        else:
+            self.w_ih_ = self.w_ih * s[:, None]
+            self.w_hh_ = self.w_hh * s[:, None]
         self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
         # b_hr and b_hz sit outside the reset gate: they fold into the input projection.
         # b_hn does too when resetting before; after, it stays inside r * (W_hn h + b_hn).
@@ -60,11 +65,12 @@ class GRUCell:
                 self.b_hn = self.b_hh[2 * H:]
             else:
                 bias[2 * H:] += self.b_hh[2 * H:]
-        self.gates = project_inputs(x, self.w_ih_, bias * s)
+        self.gates = project_inputs(x, self.w_ih_, bias if fused else bias * s)
         # reset_after: W_hn h + b_hn per step; reset_before: r * h. (time, batch, hidden)
         self.aux = np.empty((T, B, H), dtype=x.dtype)
-        self.tmp3 = np.empty((B, 3 * H), dtype=x.dtype)
-        self.tmp = np.empty((B, H), dtype=x.dtype)
+        if not fused:   # the NumPy loop's scratch
+            self.tmp3 = np.empty((B, 3 * H), dtype=x.dtype)
+            self.tmp = np.empty((B, H), dtype=x.dtype)
 
     def fusable(self):
         return self.fast and self.reset_after and self.act is ACTIVATIONS["tanh"]
@@ -164,7 +170,7 @@ class GRUCell:
             dh += np.matmul(z[:, :2 * H], self.w_rz, out=tmp)
 
     def end_backward(self, x, hist):
-        H, dz, s = self.H, self.gates, self.scale
+        H, dz, s = self.H, self.gates, self.s
         dx, dw_ih, db = input_grads(x, self.w_ih_, dz)
         if self.reset_after:
             dw_hh = hist.outer_prev(self.dgh, 0)
@@ -176,10 +182,11 @@ class GRUCell:
             T, B = dz.shape[:2]
             dw_hh[2 * H:] = dz[..., 2 * H:].reshape(T * B, H).T @ self.aux.reshape(T * B, H)
             db_hh = db
-        # Back from the scaled rows (a' = S a) to the caller's weights.
-        grads = {"w_ih": dw_ih * s[:, None], "w_hh": dw_hh * s[:, None]}
+        if s is not None:   # back from the scaled rows (a' = S a) to the caller's weights
+            dw_ih, dw_hh, db, db_hh = dw_ih * s[:, None], dw_hh * s[:, None], db * s, db_hh * s
+        grads = {"w_ih": dw_ih, "w_hh": dw_hh}
         if self.b_ih is not None:
-            grads["b_ih"] = db * s
+            grads["b_ih"] = db
         if self.b_hh is not None:
-            grads["b_hh"] = db_hh * s
+            grads["b_hh"] = db_hh
         return dx, grads

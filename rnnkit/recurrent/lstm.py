@@ -57,8 +57,9 @@ class LSTMCell:
             bias = None if bias is None else bias[p] * s[:, 0]
         self.gates = project_inputs(x, self.w_ih_, bias)
         self.tanh_c = np.empty((T, B, H), dtype=x.dtype)
-        self.tmp4 = np.empty((B, 4 * H), dtype=x.dtype)
-        self.tmp = np.empty((B, H), dtype=x.dtype)
+        if not fused:   # the NumPy loop's scratch
+            self.tmp4 = np.empty((B, 4 * H), dtype=x.dtype)
+            self.tmp = np.empty((B, H), dtype=x.dtype)
         if self.w_hr is not None:
             self.m = np.empty((T, B, H), dtype=x.dtype)   # o * tanh(c), before projection
             self.dh = np.empty((T, B, self.w_hr.shape[0]), dtype=x.dtype)

@@ -119,7 +119,8 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
     mask = _as_mask(op, mask, lengths, T, B)
 
     cell = cell_cls(**{k: v.data for k, v in params.items()}, **cell_args)
-    hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse)
+    zero_init = tuple(s is None for s in init)
+    hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse, zero_init)
     out = hist.states[0]
     if zero_masked_outputs and mask is not None:
         out = out * mask[:, :, None]

@@ -37,13 +37,21 @@ class History:
 
     ``states[k][t]`` is state k after the step at time t (after masking); ``init[k]`` is
     the state before the first step processed (time 0 forward, time T-1 in reverse).
+    An initial state that is all zeros is not kept between forward and backward (it is
+    part of what the BPTT cache would hold): ``init`` makes it again when asked.
     """
 
-    def __init__(self, states, init, reverse):
+    def __init__(self, states, init, reverse, zero_init=()):
         self.states = states
-        self.init = init
+        self._init = tuple(None if z else s for s, z in zip(init, zero_init or [False] * len(init)))
         self.reverse = reverse
         self.compiled = None  # the module of compiled loops, if they ran forward
+
+    @property
+    def init(self):
+        """The initial states, (batch, state_size_k) each."""
+        return tuple(np.zeros(s.shape[1:], dtype=s.dtype) if i is None else i
+                     for s, i in zip(self.states, self._init))
 
     @property
     def order(self):
@@ -70,18 +78,22 @@ class History:
         gradient, as two GEMMs and no copies. d: (time, batch, n) -> (n, state_size)."""
         seq = self.states[k]
         n, m = d.shape[-1], seq.shape[-1]
-        if self.reverse:
-            rest = matmul(d[:-1].reshape(-1, n).T, seq[1:].reshape(-1, m))
-            return rest + matmul(d[-1].T, self.init[k])
-        rest = matmul(d[1:].reshape(-1, n).T, seq[:-1].reshape(-1, m))
-        return rest + matmul(d[0].T, self.init[k])
+        if self.reverse:    # the step at t follows state t + 1
+            steps, before, first = slice(None, -1), slice(1, None), -1
+        else:               # the step at t follows state t - 1
+            steps, before, first = slice(1, None), slice(None, -1), 0
+        out = matmul(d[steps].reshape(-1, n).T, seq[before].reshape(-1, m))
+        if self._init[k] is not None:   # a zero initial state adds nothing
+            out = out + matmul(d[first].T, self._init[k])
+        return out
 
 
-def scan_forward(cell, x, init_states, mask=None, reverse=False):
+def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
     """Run ``cell`` over the whole sequence ``x``.
 
     x: (time, batch, input_size); init_states: tuple of (batch, state_size_k) arrays;
-    mask: None or bool (time, batch), False where a step is padding.
+    mask: None or bool (time, batch), False where a step is padding. zero_init: a bool
+    per state, True where the caller's initial state is zeros (then not cached).
     Returns a :class:`History`; its ``states[0]`` is the output sequence
     (time, batch, output_size), where a masked step repeats the previous output.
     """
@@ -90,7 +102,8 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False):
     fused = compiled is not None and cell.fusable()
     cell.begin(x, fused)
     states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
-    hist = History(states, tuple(np.ascontiguousarray(s) for s in init_states), reverse)
+    hist = History(states, tuple(np.ascontiguousarray(s) for s in init_states), reverse,
+                   zero_init)
     if fused:
         hist.compiled = compiled
         cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)

@@ -69,3 +69,39 @@ def test_step_product_fills_only_its_rows(shape, dtype, accumulate):
     tol = (1e-6 if dtype == np.float32 else 1e-14) * np.sqrt(K) * 10
     assert np.abs(c - expected).max() <= tol
     assert np.array_equal(c[:r0], c0[:r0])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_threaded_kernels(threads):
+    """The helper threads do not survive a fork; the child must start its own rather than
+    wait on the parent's (which would hang)."""
+    import os
+
+    from rnnkit.recurrent import _numba
+    a = np.ones((64, 64), np.float32)
+    _numba.matmul(a, a)                     # the parent's pool exists now
+    pid = os.fork()
+    if pid == 0:
+        ok = np.array_equal(_numba.matmul(a, a), np.full((64, 64), 64, np.float32))
+        os._exit(0 if ok else 1)
+    import signal
+    import time
+    deadline = time.monotonic() + 30
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung in a threaded kernel")
+        time.sleep(0.01)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_thread_count_is_checked():
+    from rnnkit.recurrent import get_num_threads, set_num_threads
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="set_num_threads: n must be an int >= 1"):
+            set_num_threads(bad)
+    assert get_num_threads() >= 1

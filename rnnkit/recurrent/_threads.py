@@ -88,3 +88,14 @@ def _executor():
 def _shutdown():
     if _pool is not None:
         _pool.shutdown(wait=False)
+
+
+def _forget_pool():
+    """In a forked child the pool's threads do not exist: start a new pool when needed
+    (using the parent's would wait forever)."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

@@ -71,32 +71,35 @@ def test_step_product_fills_only_its_rows(shape, dtype, accumulate):
     assert np.array_equal(c[:r0], c0[:r0])
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
-def test_a_forked_child_runs_threaded_kernels(threads):
-    """The helper threads do not survive a fork; the child must start its own rather than
-    wait on the parent's (which would hang)."""
-    import os
+_FORK_SCRIPT = """
+import os, sys
+import numpy as np
+from rnnkit.recurrent import _numba, _threads
+_threads.MIN_WORK = 1
+_threads.set_num_threads(2)
+a = np.ones((64, 64), np.float32)
+_numba.matmul(a, a)                     # the parent's helper pool exists now
+pid = os.fork()
+if pid == 0:
+    ok = np.array_equal(_numba.matmul(a, a), np.full((64, 64), 64, np.float32))
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 2)
+"""
 
-    from rnnkit.recurrent import _numba
-    a = np.ones((64, 64), np.float32)
-    _numba.matmul(a, a)                     # the parent's pool exists now
-    pid = os.fork()
-    if pid == 0:
-        ok = np.array_equal(_numba.matmul(a, a), np.full((64, 64), 64, np.float32))
-        os._exit(0 if ok else 1)
-    import signal
-    import time
-    deadline = time.monotonic() + 30
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            pytest.fail("the forked child hung in a threaded kernel")
-        time.sleep(0.01)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_threaded_kernels():
+    """The helper threads do not survive a fork; the child must start its own rather than
+    wait on the parent's (which would hang). Run in a fresh interpreter: this one has
+    JAX's threads, which make forking it unsafe."""
+    import subprocess
+    import sys
+    try:
+        done = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked child hung in a threaded kernel")
+    assert done.returncode == 0
 
 
 def test_thread_count_is_checked():

@@ -150,3 +150,41 @@ def check_against_torch(kind, dtype, bias, with_init, packed, shape):
             assert close(s.grad.numpy(), st.grad, tol)
     for name, p in m.named_parameters():
         assert close(params[name].grad.numpy(), p.grad, tol), name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("with_init", [False, True])
+@pytest.mark.parametrize("batch", [1, 19])
+def test_inference_without_a_graph_equals_torch(kind, dtype, packed, with_init, batch,
+                                                threads_for_anything):
+    """Under no_grad the ops keep no BPTT cache (the compiled LSTM projects each step's
+    input inside its loop and keeps only the running cell state): outputs and final
+    states still equal torch's, both directions, with lengths and initial states."""
+    T, B, D, H = 15, batch, 37, 40
+    rng = np.random.default_rng(zlib.crc32(repr((kind, packed, with_init, batch)).encode()))
+    m = torch_module(kind, True, dtype, D, H)
+    x = rng.normal(size=(T, B, D)).astype(dtype)
+    init = [rng.normal(size=(2, B, H)).astype(dtype) for _ in range(2 if kind == "lstm" else 1)]
+    lengths = rng.integers(1, T + 1, size=B) if packed else None
+    if packed:
+        lengths[0] = T
+    with torch.no_grad():
+        xt = torch.tensor(x)
+        inp = torch.nn.utils.rnn.pack_padded_sequence(xt, torch.tensor(lengths),
+                                                      enforce_sorted=False) if packed else xt
+        hx = [torch.tensor(s) for s in init]
+        out_t, fin_t = m(inp, (tuple(hx) if len(hx) == 2 else hx[0]) if with_init else None)
+        if packed:
+            out_t, _ = torch.nn.utils.rnn.pad_packed_sequence(out_t, total_length=T)
+    fin_t = fin_t if isinstance(fin_t, tuple) else (fin_t,)
+    params = {k: v.detach().numpy() for k, v in m.named_parameters()}
+    with rnnkit.no_grad():
+        for d, suffix in enumerate(["", "_reverse"]):
+            res = run_ours(kind, x, [s[d] if with_init else None for s in init], params,
+                           suffix, reverse=d == 1, lengths=lengths)
+            assert not any(r.requires_grad for r in res)
+            assert close(res[0].numpy(), out_t.numpy()[..., d * H:(d + 1) * H], TOL[dtype])
+            for f, ft in zip(res[1:], fin_t):
+                assert close(f.numpy(), ft.numpy()[d], TOL[dtype])

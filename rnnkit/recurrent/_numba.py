@@ -180,6 +180,41 @@ def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
 
 
 @njit(**_JIT)
+def lstm_infer(x, w_i, bias, w, h0, c, hs, keep, reverse, b0, b1):
+    """Inference only: like lstm_forward, but each step projects its own input
+    (z = bias + x_t W_ih^T + h W_hh^T) into a (batch, 4H) scratch, and keeps only the
+    running cell state, updated in place in c (B, H): no (T, B, 4H) gates, no state
+    histories. x: (T, B, D); w_i, w: W_ih and W_hh packed; hs: (T, B, H) out."""
+    T, B, D = x.shape
+    H = hs.shape[2]
+    G = 4 * H
+    masked = keep.shape[0] == T
+    z = np.empty((B, G), dtype=hs.dtype)
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
+        for b in range(b0, b1):
+            for j in range(G):
+                z[b, j] = bias[j]
+        gemm_nt(x[t], w_i, z, True, b0, b1)   # z += x_t W_ih^T
+        gemm_nt(hp, w, z, True, b0, b1)       # z += h W_hh^T
+        for b in range(b0, b1):
+            for j in range(2 * H):
+                z[b, j] = _sigmoid(z[b, j])
+            for j in range(H):
+                z[b, 2 * H + j] = _tanh(z[b, 2 * H + j])
+            for j in range(H):
+                z[b, 3 * H + j] = _sigmoid(z[b, 3 * H + j])
+            if masked and keep[t, b]:
+                for k in range(H):
+                    hs[t, b, k] = hp[b, k]
+            else:
+                for k in range(H):
+                    c[b, k] = z[b, H + k] * c[b, k] + z[b, k] * z[b, 2 * H + k]
+                    hs[t, b, k] = z[b, 3 * H + k] * _tanh(c[b, k])
+
+
+@njit(**_JIT)
 def lstm_backward(z, w_t, cs, tcs, c0, d_seq, dh, dc, live, reverse, b0, b1):
     """BPTT; z (T, B, 4H) activated gates in, dL/da out; dh, dc (B, H) carried;
     w_t: W_hh^T, packed."""
@@ -299,6 +334,12 @@ def run_rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):
 def run_lstm_forward(z, w_hh, h0, c0, hs, cs, tcs, keep, reverse):
     _run(lstm_forward, (z, pack(w_hh), h0, c0, hs, cs, tcs, keep, reverse),
          z.shape[1], _macs(z, w_hh))
+
+
+def run_lstm_infer(x, w_ih, bias, w_hh, h0, c, hs, keep, reverse):
+    macs = x.shape[0] * x.shape[1] * w_ih.shape[0] * (w_ih.shape[1] + w_hh.shape[1])
+    _run(lstm_infer, (x, pack(w_ih), bias, pack(w_hh), h0, c, hs, keep, reverse),
+         x.shape[1], macs)
 
 
 def run_lstm_backward(z, w_hh, cs, tcs, c0, d_seq, dh, dc, live, reverse):

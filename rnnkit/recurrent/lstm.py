@@ -73,6 +73,17 @@ class LSTMCell:
         compiled.run_lstm_forward(self.gates, self.w_hh_, h0, c0, hs, cs, self.tanh_c, keep,
                                   hist.reverse)
 
+    def fused_infer(self, compiled, x, init, keep, reverse):
+        """Inference without a graph: (output (T, B, H), [h_n, c_n]), no BPTT cache."""
+        T, B, H = x.shape[0], x.shape[1], self.H
+        bias = add_biases(self.b_ih, self.b_hh)
+        bias = np.zeros(4 * H, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
+        hs = np.empty((T, B, H), dtype=x.dtype)
+        c = np.array(init[1], dtype=x.dtype)            # the running cell state
+        compiled.run_lstm_infer(np.ascontiguousarray(x), self.w_ih, bias, self.w_hh,
+                                np.ascontiguousarray(init[0]), c, hs, keep, reverse)
+        return hs, [hs[0 if reverse else -1].copy(), c]
+
     def fused_backward(self, compiled, hist, d_seq, d, live):
         compiled.run_lstm_backward(self.gates, self.w_hh_, hist.states[1], self.tanh_c,
                                    hist.init[1], d_seq, d[0], d[1], live, hist.reverse)

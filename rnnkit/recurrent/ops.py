@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit import autograd
 from rnnkit._tensor import Tensor, as_tensor
 from rnnkit.recurrent.elman import ElmanCell
 from rnnkit.recurrent.gru import GRUCell
 from rnnkit.recurrent.lstm import LSTMCell
-from rnnkit.recurrent.scan import scan_backward, scan_forward
+from rnnkit.recurrent.scan import scan_backward, scan_forward, scan_infer
 
 
 def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse=False,
@@ -119,14 +120,19 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
     mask = _as_mask(op, mask, lengths, T, B)
 
     cell = cell_cls(**{k: v.data for k, v in params.items()}, **cell_args)
+    parents = [x] + [s for _, s in init_t] + list(params.values())
+    if not (autograd.is_grad_enabled() and any(p.requires_grad for p in parents)):
+        out, finals = scan_infer(cell, x.data, tuple(init_arrays), mask, reverse)
+        if zero_masked_outputs and mask is not None:
+            out = out * mask[:, :, None]
+        return tuple(Tensor(d) for d in [out] + finals)
+
     zero_init = tuple(s is None for s in init)
     hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse, zero_init)
     out = hist.states[0]
     if zero_masked_outputs and mask is not None:
         out = out * mask[:, :, None]
     finals = [np.array(hist.final(k)) for k in range(len(state_sizes))]
-
-    parents = [x] + [s for _, s in init_t] + list(params.values())
 
     def backward(d_out, *d_finals):
         if zero_masked_outputs and mask is not None:

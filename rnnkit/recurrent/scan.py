@@ -122,6 +122,20 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
     return hist
 
 
+def scan_infer(cell, x, init_states, mask=None, reverse=False):
+    """``scan_forward`` when no gradient will be asked for: (output, [final states]).
+
+    A cell with a compiled inference loop (``fused_infer``: the LSTM) runs it and keeps
+    no history but the output; otherwise this is scan_forward's output and finals.
+    """
+    compiled = backend.compiled()
+    if compiled is not None and cell.fusable() and hasattr(cell, "fused_infer"):
+        return cell.fused_infer(compiled, x, init_states,
+                                _NO_MASK if mask is None else ~mask, reverse)
+    hist = scan_forward(cell, x, init_states, mask, reverse)
+    return hist.states[0], [np.array(hist.final(k)) for k in range(len(init_states))]
+
+
 def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
     """BPTT through ``scan_forward``: gradients for x, the initial states and the weights.
 

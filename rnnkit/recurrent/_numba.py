@@ -12,7 +12,9 @@ recurrent weights, packed once per call (``_gemm.py``), plus one pass over the g
 
 Each loop runs over a range of batch rows, ``b0:b1``: the rows of a batch are independent
 sequences, so the ``run_*`` functions below hand each thread its own rows
-(``_threads.py``) and the threads never wait for each other. (Splitting the hidden units
+(``_threads.py``) and the threads never wait for each other. ``lstm_infer`` is the LSTM
+for inference without a graph: it projects each step's input itself and keeps no
+history but the output. (Splitting the hidden units
 instead needs a barrier per step, and the threads then write neighbouring parts of every
 row: measured 2x slower in backward.)
 

@@ -50,6 +50,7 @@ class ElmanCell:
     def end_forward(self):
         # act' is computed from h_t, so the pre-activations need not be cached.
         del self.a
+        self.__dict__.pop("tmp", None)      # the NumPy loop's scratch
 
     def begin_backward(self, hist):
         # act'(a_t) for every t, computed from h_t; during the loop it becomes dL/da_t.

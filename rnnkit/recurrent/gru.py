@@ -44,15 +44,8 @@ class GRUCell:
 
     def begin(self, x, fused=False):
         T, B, H = x.shape[0], x.shape[1], self.H
-        # The compiled loop (fused) activates each gate itself and takes the weights as
-        # they are; the NumPy loop uses the halved rows.
-        self.s = s = None if fused else self.scale
-        if fused:
-            self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
-        else:
-            self.w_ih_ = self.w_ih * s[:, None]
-            self.w_hh_ = self.w_hh * s[:, None]
-        self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
+        self._weights(fused)
+        s = self.s
         # b_hr and b_hz sit outside the reset gate: they fold into the input projection.
         # b_hn does too when resetting before; after, it stays inside r * (W_hn h + b_hn).
         bias = np.zeros(3 * H, dtype=x.dtype)
@@ -68,9 +61,26 @@ class GRUCell:
         self.gates = project_inputs(x, self.w_ih_, bias if fused else bias * s)
         # reset_after: W_hn h + b_hn per step; reset_before: r * h. (time, batch, hidden)
         self.aux = np.empty((T, B, H), dtype=x.dtype)
-        if not fused:   # the NumPy loop's scratch
-            self.tmp3 = np.empty((B, 3 * H), dtype=x.dtype)
-            self.tmp = np.empty((B, H), dtype=x.dtype)
+        if not fused:
+            self._scratch(B)
+
+    def _weights(self, fused):
+        """The weights as the loop uses them: the compiled loop (fused) activates each
+        gate itself and takes them as they are; the NumPy loop halves the r, z rows."""
+        self.s = s = None if fused else self.scale
+        if fused:
+            self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
+        else:
+            self.w_ih_ = self.w_ih * s[:, None]
+            self.w_hh_ = self.w_hh * s[:, None]
+        H = self.H
+        self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
+
+    def _scratch(self, B):
+        """The NumPy loop's per-step buffers."""
+        dtype = self.w_hh.dtype
+        self.tmp3 = np.empty((B, 3 * self.H), dtype=dtype)
+        self.tmp = np.empty((B, self.H), dtype=dtype)
 
     def fusable(self):
         return self.fast and self.reset_after and self.act is ACTIVATIONS["tanh"]
@@ -122,10 +132,15 @@ class GRUCell:
         h += n
 
     def end_forward(self):
-        pass  # everything kept is needed by backward
+        # The NumPy loop's weight copies and scratch are made again if backward runs:
+        # not kept in the BPTT cache.
+        if self.s is not None:
+            del self.w_ih_, self.w_hh_, self.w_rz, self.w_n, self.tmp3, self.tmp
 
     def begin_backward(self, hist):
         H, g = self.H, self.gates
+        self._weights(False)
+        self._scratch(g.shape[1])
         r, u, n = g[..., :H], g[..., H:2 * H], g[..., 2 * H:]
         h_prev = hist.prev_seq(0)
         # Factors that do not depend on the recurrence, for every step at once:

@@ -43,27 +43,39 @@ class LSTMCell:
     def begin(self, x, fused=False):
         T, B, H = x.shape[0], x.shape[1], self.H
         bias = add_biases(self.b_ih, self.b_hh)
-        if fused:   # PyTorch's gate order and scale
-            self.perm = self.scale = None
-            self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
-        else:       # i, f, g, o  ->  i, f, o, g; sigmoid rows halved
-            self.perm = _gate_order(H)
-            self.scale = np.ones(4 * H, dtype=x.dtype)
-            if self.fast:
-                self.scale[:3 * H] = 0.5
-            p, s = self.perm, self.scale[:, None]
-            self.w_ih_ = self.w_ih[p] * s
-            self.w_hh_ = self.w_hh[p] * s
-            bias = None if bias is None else bias[p] * s[:, 0]
+        self._weights(fused)
+        if not fused and bias is not None:
+            bias = bias[self.perm] * self.scale
         self.gates = project_inputs(x, self.w_ih_, bias)
         self.tanh_c = np.empty((T, B, H), dtype=x.dtype)
-        if not fused:   # the NumPy loop's scratch
-            self.tmp4 = np.empty((B, 4 * H), dtype=x.dtype)
-            self.tmp = np.empty((B, H), dtype=x.dtype)
+        if not fused:
+            self._scratch(B)
         if self.w_hr is not None:
             self.m = np.empty((T, B, H), dtype=x.dtype)   # o * tanh(c), before projection
             self.dh = np.empty((T, B, self.w_hr.shape[0]), dtype=x.dtype)
             self.dm = np.empty((B, H), dtype=x.dtype)
+
+    def _weights(self, fused):
+        """The weights as the loop uses them: PyTorch's for the compiled loop; for the
+        NumPy loop rows reordered i, f, g, o -> i, f, o, g and sigmoid rows halved."""
+        if fused:
+            self.perm = self.scale = None
+            self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
+            return
+        H = self.H
+        self.perm = _gate_order(H)
+        self.scale = np.ones(4 * H, dtype=self.w_hh.dtype)
+        if self.fast:
+            self.scale[:3 * H] = 0.5
+        p, s = self.perm, self.scale[:, None]
+        self.w_ih_ = self.w_ih[p] * s
+        self.w_hh_ = self.w_hh[p] * s
+
+    def _scratch(self, B):
+        """The NumPy loop's per-step buffers."""
+        dtype = self.w_hh.dtype
+        self.tmp4 = np.empty((B, 4 * self.H), dtype=dtype)
+        self.tmp = np.empty((B, self.H), dtype=dtype)
 
     def fusable(self):
         return self.fast and self.w_hr is None
@@ -113,11 +125,16 @@ class LSTMCell:
             np.matmul(self.m[t], self.w_hr.T, out=h)
 
     def end_forward(self):
-        pass  # everything kept is needed by backward
+        # The NumPy loop's weight copies and scratch are made again if backward runs:
+        # not kept in the BPTT cache.
+        if self.perm is not None:
+            del self.w_ih_, self.w_hh_, self.tmp4, self.tmp
 
     def begin_backward(self, hist):
         H = self.H
         g = self.gates
+        self._weights(False)
+        self._scratch(g.shape[1])
         # Gate derivatives w.r.t. the (scaled) pre-activations, for every step at once.
         self.dact = np.empty_like(g)
         self.gate_act.grad(g[..., :3 * H], out=self.dact[..., :3 * H])

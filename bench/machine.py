@@ -89,7 +89,9 @@ def accelerated():
     name = get()
     if name == "numpy":
         return "pure NumPy (backend 'numpy')"
-    return f"accelerated: backend '{name}' (compiled time loops)"
+    threads = getattr(R, "get_num_threads", lambda: "?")()
+    return (f"accelerated: backend '{name}' (compiled time loops and products, "
+            f"{threads} threads)")
 
 
 def git_revision():
@@ -111,7 +113,8 @@ def describe():
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     mem = memory_gib()
     threads_env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                              "MKL_NUM_THREADS", "RNNKIT_BACKEND")
+                                              "MKL_NUM_THREADS", "RNNKIT_BACKEND",
+                                              "RNNKIT_NUM_THREADS")
                    if k in os.environ}
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -108,3 +108,54 @@ def test_thread_count_is_checked():
         with pytest.raises(ValueError, match="set_num_threads: n must be an int >= 1"):
             set_num_threads(bad)
     assert get_num_threads() >= 1
+
+
+_AVX2_SCRIPT = """
+import numpy as np
+from rnnkit.recurrent import _gemm, _numba, _threads, use_backend
+import rnnkit
+from rnnkit import recurrent as R
+assert (_gemm.MR, _gemm.panel_width(np.float32)) == (4, 16), (_gemm.MR, _gemm.panel_width(np.float32))
+_threads.MIN_WORK = 1
+rng = np.random.default_rng(0)
+for M, K, N in [(1, 64, 256), (9, 33, 17), (40, 300, 70)]:
+    a, b = rng.normal(size=(M, K)), rng.normal(size=(K, N))
+    for layout in ("C", "F"):
+        a2 = np.asarray(a, order=layout)
+        assert np.abs(_numba.matmul(a2, b) - a @ b).max() < 1e-10
+        a4, b4 = a2.astype(np.float32), b.astype(np.float32)
+        assert np.abs(_numba.matmul(a4, b4) - a @ b).max() < 1e-4
+x = rng.normal(size=(9, 11, 7))
+w = [rng.normal(size=s) * 0.3 for s in [(4 * 20, 7), (4 * 20, 20), (4 * 20,), (4 * 20,)]]
+outs = {}
+for name in ("numpy", "numba"):
+    with use_backend(name):
+        o32 = R.lstm(x.astype(np.float32), None, None, *[v.astype(np.float32) for v in w])[0]
+        xt = rnnkit.tensor(x, requires_grad=True)
+        wt = [rnnkit.tensor(v, requires_grad=True) for v in w]
+        out, h, c = R.lstm(xt, None, None, *wt, lengths=np.arange(11) % 9 + 1)
+        (out.sum() + (h * c).sum()).backward()
+        with rnnkit.no_grad():
+            inf = R.lstm(x, None, None, *w)[0].numpy()
+        outs[name] = [out.numpy(), xt.grad.numpy(), inf] + [v.grad.numpy() for v in wt]
+        outs[name + "32"] = o32.numpy()
+for p, q in zip(outs["numpy"], outs["numba"]):
+    assert np.abs(p - q).max() < 1e-10, np.abs(p - q).max()
+assert np.abs(outs["numpy32"] - outs["numba32"]).max() < 1e-5
+print("ok")
+"""
+
+
+def test_the_avx2_block_geometry(tmp_path):
+    """On a CPU without AVX-512 the kernels use blocks of 4 x 16 floats (8 x 8 doubles):
+    compile for AVX2 only (NUMBA_CPU_FEATURES, a fresh numba cache) and check the
+    products and an LSTM's outputs and gradients against the NumPy reference."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, NUMBA_CPU_NAME="haswell", NUMBA_CACHE_DIR=str(tmp_path),
+               NUMBA_CPU_FEATURES="+avx,+avx2,+fma,+sse,+sse2,+sse3,+sse4.1,+sse4.2,"
+                                  "+ssse3,+f16c,+popcnt,+bmi,+bmi2,+lzcnt,+movbe")
+    done = subprocess.run([sys.executable, "-c", _AVX2_SCRIPT], env=env, timeout=600,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

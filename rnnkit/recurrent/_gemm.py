@@ -26,10 +26,18 @@ import functools
 import numpy as np
 from llvmlite import binding, ir
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-_VECTOR_BYTES = 64 if binding.get_host_cpu_features().get("avx512f") else 32
+def _target_has_avx512():
+    """Whether the code numba generates may use AVX-512: its own rule, the features in
+    NUMBA_CPU_FEATURES if set, else the host's."""
+    if config.CPU_FEATURES is not None:
+        return "+avx512f" in config.CPU_FEATURES.split(",")
+    return bool(binding.get_host_cpu_features().get("avx512f"))
+
+
+_VECTOR_BYTES = 64 if _target_has_avx512() else 32
 MR = 8 if _VECTOR_BYTES == 64 else 4          # rows of a block
 NV = 2                                        # vectors per block row
 KC = 256   # bulk products run K in slices of KC: a tile's slice (8 KiB) stays in L1

@@ -1,8 +1,6 @@
 """Input projections shared by the cells: one GEMM over all time steps."""
 from __future__ import annotations
 
-import numpy as np
-
 from rnnkit.recurrent.backend import matmul
 
 

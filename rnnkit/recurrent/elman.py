@@ -24,8 +24,9 @@ class ElmanCell:
     def begin(self, x, fused=False):
         # Both biases fold into the one input-projection GEMM.
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
-        if not fused:   # the NumPy loop's scratch
+        if not fused:   # the NumPy loop's scratch, and W_hh^T laid out for its products
             self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
+            self.w_hh_t = np.ascontiguousarray(self.w_hh.T)
 
     def fusable(self):
         return self.act.name in ("tanh", "relu")
@@ -43,7 +44,7 @@ class ElmanCell:
 
     def step(self, t, prev, out):
         a = self.a[t]
-        np.matmul(prev[0], self.w_hh.T, out=self.tmp)
+        np.matmul(prev[0], self.w_hh_t, out=self.tmp)
         a += self.tmp
         self.act.forward(a, out[0])
 
@@ -51,6 +52,7 @@ class ElmanCell:
         # act' is computed from h_t, so the pre-activations need not be cached.
         del self.a
         self.__dict__.pop("tmp", None)      # the NumPy loop's scratch
+        self.__dict__.pop("w_hh_t", None)
 
     def begin_backward(self, hist):
         # act'(a_t) for every t, computed from h_t; during the loop it becomes dL/da_t.

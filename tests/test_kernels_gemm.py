@@ -115,7 +115,8 @@ import numpy as np
 from rnnkit.recurrent import _gemm, _numba, _threads, use_backend
 import rnnkit
 from rnnkit import recurrent as R
-assert (_gemm.MR, _gemm.panel_width(np.float32)) == (4, 16), (_gemm.MR, _gemm.panel_width(np.float32))
+geometry = (_gemm.MR, _gemm.panel_width(np.float32))
+assert geometry == (4, 16), geometry
 _threads.MIN_WORK = 1
 rng = np.random.default_rng(0)
 for M, K, N in [(1, 64, 256), (9, 33, 17), (40, 300, 70)]:

@@ -85,13 +85,13 @@ def _fill(w, packed):
 
 def _codegen(mr, span, context, builder, signature, args):
     """LLVM IR of ``c[block] = (c[block] if accumulate else 0) + a_rows @ panels`` for one
-    mr x (span*NR) block, ``span`` consecutive panels wide; the arguments (a, a_off, a_rs, a_ks, w, w_off, K, c, c_off, ldc,
-    rows, cols, accumulate):
+    mr x (span*NR) block, ``span`` consecutive panels wide. The arguments are (a, a_off,
+    a_rs, a_ks, w, w_off, K, c, c_off, ldc, rows, cols, accumulate):
 
     offsets and strides in elements: a's element (r, k) is at a_off + r*a_rs + k*a_ks
-    (a copied tile: a_rs = 1, a_ks = MR); the panel, (K, NR) contiguous, starts at w_off;
-    the block's top-left c element at c_off, its rows ldc apart. rows (<= mr) and cols
-    (<= span*NR) are the live ones. K >= 1.
+    (a copied tile: a_rs = 1, a_ks = MR); the panels, (K, NR) contiguous each, start at
+    w_off; the block's top-left c element at c_off, its rows ldc apart. rows (<= mr) and
+    cols (<= span*NR) are the live ones. K >= 1.
     """
     dtype = signature.args[7].dtype
     real = context.get_value_type(dtype)
@@ -120,8 +120,9 @@ def _codegen(mr, span, context, builder, signature, args):
         return builder.gep(builder.bitcast(arr.data, rp), [arg(off)])
 
     def splat(value, vty):
-        one = builder.insert_element(ir.Constant(vty, ir.Undefined), value, ir.Constant(i32, 0))
-        return builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined),
+        undef = ir.Constant(vty, ir.Undefined)
+        one = builder.insert_element(undef, value, ir.Constant(i32, 0))
+        return builder.shuffle_vector(one, undef,
                                       ir.Constant(ir.VectorType(i32, vw), [0] * vw))
 
     A, W, C = base(0, 1), base(4, 5), base(7, 8)
@@ -242,7 +243,8 @@ def gemm(a, packed, c, accumulate, r0, r1):
             for p in range(n_panels):
                 cols, at = min(nr, N - p * nr), (p * K + k0) * nr
                 if copy:
-                    _block(tile, 0, 1, MR, packed, at, kb, c, i * N + p * nr, N, rows, cols, acc)
+                    _block(tile, 0, 1, MR, packed, at, kb, c, i * N + p * nr, N, rows, cols,
+                           acc)
                 else:
                     _block(a, i * K + k0, K, 1, packed, at, kb, c, i * N + p * nr, N, rows,
                            cols, acc)

@@ -12,18 +12,17 @@ recurrent weights, packed once per call (``_gemm.py``), plus one pass over the g
 
 Each loop runs over a range of batch rows, ``b0:b1``: the rows of a batch are independent
 sequences, so the ``run_*`` functions below hand each thread its own rows
-(``_threads.py``) and the threads never wait for each other. ``lstm_infer`` is the LSTM
-for inference without a graph: it projects each step's input itself and keeps no
-history but the output. (Splitting the hidden units
+(``_threads.py``) and the threads never wait for each other. (Splitting the hidden units
 instead needs a barrier per step, and the threads then write neighbouring parts of every
-row: measured 2x slower in backward.)
+row: measured 2x slower in backward.) ``lstm_infer`` is the LSTM for inference without a
+graph: it projects each step's input itself and keeps no history but the output.
 
 Loops index arrays directly (``z[t, b, j]``, indices counted up from 0) rather than
 through per-row views: making a view per row cost 4x, and a loop index that might be
 negative cannot be vectorized (numba wraps negative indices around): ``range(2 * H,
-3 * H)`` ran 4x slower than ``range(H)`` indexing ``2 * H + j``. numba has no vectorized tanh of its own, so float32 uses a
-rational approximation (max abs error 3.7e-7, a few ulp); float64 keeps the exact
-``math.tanh``.
+3 * H)`` ran 4x slower than ``range(H)`` indexing ``2 * H + j``. numba has no vectorized
+tanh of its own, so float32 uses a rational approximation (max abs error 3.7e-7, a few
+ulp); float64 keeps the exact ``math.tanh``.
 """
 from __future__ import annotations
 

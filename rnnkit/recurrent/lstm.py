@@ -188,6 +188,7 @@ class LSTMCell:
 def _gate_order(H):
     """Row order i, f, o, g from PyTorch's i, f, g, o (cached: at batch 1 building it
     took a tenth of a short sequence's time)."""
-    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H), np.arange(2 * H, 3 * H)])
+    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H),
+                            np.arange(2 * H, 3 * H)])
     order.flags.writeable = False
     return order

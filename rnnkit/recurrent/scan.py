@@ -43,7 +43,8 @@ class History:
 
     def __init__(self, states, init, reverse, zero_init=()):
         self.states = states
-        self._init = tuple(None if z else s for s, z in zip(init, zero_init or [False] * len(init)))
+        zero_init = zero_init or (False,) * len(init)
+        self._init = tuple(None if z else s for s, z in zip(init, zero_init))
         self.reverse = reverse
         self.compiled = None  # the module of compiled loops, if they ran forward
 

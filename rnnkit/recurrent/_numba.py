@@ -183,7 +183,8 @@ def lstm_forward(z, w, h0, c0, hs, cs, tcs, keep, reverse, b0, b1):
 @njit(**_JIT)
 def lstm_infer(x, w_i, bias, w, h0, c, hs, keep, reverse, b0, b1):
     """Inference only: like lstm_forward, but each step projects its own input
-    (z = bias + x_t W_ih^T + h W_hh^T) into a (batch, 4H) scratch, and keeps only the
+    (z = x_t W_ih^T + h W_hh^T, + bias as the gates are activated) into a (batch, 4H)
+    scratch, and keeps only the
     running cell state, updated in place in c (B, H): no (T, B, 4H) gates, no state
     histories. x: (T, B, D); w_i, w: W_ih and W_hh packed; hs: (T, B, H) out."""
     T, B, D = x.shape
@@ -194,18 +195,15 @@ def lstm_infer(x, w_i, bias, w, h0, c, hs, keep, reverse, b0, b1):
     for s in range(T):
         t = T - 1 - s if reverse else s
         hp = h0 if s == 0 else hs[_prev_index(s, t, reverse)]
-        for b in range(b0, b1):
-            for j in range(G):
-                z[b, j] = bias[j]
-        gemm_nt(x[t], w_i, z, True, b0, b1)   # z += x_t W_ih^T
+        gemm_nt(x[t], w_i, z, False, b0, b1)  # z = x_t W_ih^T
         gemm_nt(hp, w, z, True, b0, b1)       # z += h W_hh^T
         for b in range(b0, b1):
             for j in range(2 * H):
-                z[b, j] = _sigmoid(z[b, j])
+                z[b, j] = _sigmoid(z[b, j] + bias[j])
             for j in range(H):
-                z[b, 2 * H + j] = _tanh(z[b, 2 * H + j])
+                z[b, 2 * H + j] = _tanh(z[b, 2 * H + j] + bias[2 * H + j])
             for j in range(H):
-                z[b, 3 * H + j] = _sigmoid(z[b, 3 * H + j])
+                z[b, 3 * H + j] = _sigmoid(z[b, 3 * H + j] + bias[3 * H + j])
             if masked and keep[t, b]:
                 for k in range(H):
                     hs[t, b, k] = hp[b, k]
@@ -324,7 +322,8 @@ def _macs(z, w):
 
 
 def run_rnn_forward(a, w_hh, h0, hs, keep, reverse, relu):
-    _run(rnn_forward, (a, pack(w_hh), h0, hs, keep, reverse, relu), a.shape[1], _macs(a, w_hh))
+    _run(rnn_forward, (a, pack(w_hh), h0, hs, keep, reverse, relu),
+         a.shape[1], _macs(a, w_hh))
 
 
 def run_rnn_backward(da, w_hh, hs, d_seq, dh, live, reverse, relu):

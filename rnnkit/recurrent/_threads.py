@@ -33,7 +33,7 @@ def _from_environment():
 
 
 _threads = _from_environment()
-_pool = None
+_pool, _pool_size = None, 0
 
 # Below this many multiply-adds per thread, starting a helper costs more than it saves
 # (a hand-off through the pool takes ~20-50 us).
@@ -75,12 +75,12 @@ def run(kernel, args, parts):
 
 
 def _executor():
-    global _pool
-    if _pool is None or _pool._max_workers < _threads - 1:
+    global _pool, _pool_size
+    if _pool is None or _pool_size < _threads - 1:
         if _pool is not None:
             _pool.shutdown(wait=True)
-        _pool = ThreadPoolExecutor(max_workers=max(1, _threads - 1),
-                                   thread_name_prefix="rnnkit")
+        _pool_size = max(1, _threads - 1)
+        _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="rnnkit")
     return _pool
 
 
@@ -93,8 +93,8 @@ def _shutdown():
 def _forget_pool():
     """In a forked child the pool's threads do not exist: start a new pool when needed
     (using the parent's would wait forever)."""
-    global _pool
-    _pool = None
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
 
 
 if hasattr(os, "register_at_fork"):

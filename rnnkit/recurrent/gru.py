@@ -63,6 +63,9 @@ class GRUCell:
         self.aux = np.empty((T, B, H), dtype=x.dtype)
         if not fused:
             self._scratch(B)
+            # h @ W^T with W^T contiguous: OpenBLAS ran it ~30% faster than through .T
+            self.w_hh_t = np.ascontiguousarray(self.w_hh_.T)
+            self.w_rz_t, self.w_n_t = self.w_hh_t[:, :2 * H], self.w_hh_t[:, 2 * H:]
 
     def _weights(self, fused):
         """The weights as the loop uses them: the compiled loop (fused) activates each
@@ -75,9 +78,6 @@ class GRUCell:
             self.w_hh_ = self.w_hh * s[:, None]
         H = self.H
         self.w_rz, self.w_n = self.w_hh_[:2 * H], self.w_hh_[2 * H:]
-        if not fused:   # h @ W^T with W^T contiguous: OpenBLAS is ~30% faster so
-            self.w_hh_t = np.ascontiguousarray(self.w_hh_.T)
-            self.w_rz_t, self.w_n_t = self.w_hh_t[:, :2 * H], self.w_hh_t[:, 2 * H:]
 
     def _scratch(self, B):
         """The NumPy loop's per-step buffers."""

@@ -121,18 +121,17 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
 
     cell = cell_cls(**{k: v.data for k, v in params.items()}, **cell_args)
     parents = [x] + [s for _, s in init_t] + list(params.values())
-    if not (autograd.is_grad_enabled() and any(p.requires_grad for p in parents)):
+    needs_grad = autograd.is_grad_enabled() and any(p.requires_grad for p in parents)
+    if needs_grad:
+        zero_init = tuple(s is None for s in init)
+        hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse, zero_init)
+        out, finals = hist.states[0], hist.finals()
+    else:   # no graph: no BPTT cache either
         out, finals = scan_infer(cell, x.data, tuple(init_arrays), mask, reverse)
-        if zero_masked_outputs and mask is not None:
-            out = out * mask[:, :, None]
-        return tuple(Tensor(d) for d in [out] + finals)
-
-    zero_init = tuple(s is None for s in init)
-    hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse, zero_init)
-    out = hist.states[0]
     if zero_masked_outputs and mask is not None:
         out = out * mask[:, :, None]
-    finals = [np.array(hist.final(k)) for k in range(len(state_sizes))]
+    if not needs_grad:
+        return tuple(Tensor(d) for d in [out] + finals)
 
     def backward(d_out, *d_finals):
         if zero_masked_outputs and mask is not None:

@@ -74,6 +74,10 @@ class History:
         """State k after the last step processed."""
         return self.states[k][0 if self.reverse else -1]
 
+    def finals(self):
+        """Copies of every final state: the op's h_n (and c_n)."""
+        return [np.array(self.final(k)) for k in range(len(self.states))]
+
     def outer_prev(self, d, k):
         """sum_t d[t]^T @ prev_k(t), where prev_k(t) is state k before step t: a weight
         gradient, as two GEMMs and no copies. d: (time, batch, n) -> (n, state_size)."""
@@ -134,7 +138,7 @@ def scan_infer(cell, x, init_states, mask=None, reverse=False):
         return cell.fused_infer(compiled, x, init_states,
                                 _NO_MASK if mask is None else ~mask, reverse)
     hist = scan_forward(cell, x, init_states, mask, reverse)
-    return hist.states[0], [np.array(hist.final(k)) for k in range(len(init_states))]
+    return hist.states[0], hist.finals()
 
 
 def scan_backward(cell, x, hist, d_seq, d_final, mask=None):

@@ -109,6 +109,10 @@ def bptt_cache(module, x):
     peak: the highest point above the start during forward and backward together, all
     allocations (arrays and Python objects).
     """
+    # The NumPy loops reuse scratch buffers between calls (rnnkit.recurrent.empty_cache):
+    # emptied first, so the forward's cache is allocated (and counted) here, and again
+    # after the forward, so the scratch it gave back is not counted as held.
+    rnnkit.recurrent.empty_cache()
     gc.collect()
     started = not tracemalloc.is_tracing()
     if started:
@@ -118,6 +122,7 @@ def bptt_cache(module, x):
         base = tracemalloc.get_traced_memory()[0]
         before = _array_bytes()
         out, _ = module(x)
+        rnnkit.recurrent.empty_cache()
         held = _array_bytes() - before      # the module's own cache, as on torch's side
         loss = out.mean()
         loss.backward()

@@ -16,6 +16,12 @@ import numpy as np
 _state = threading.local()
 
 
+def retaining_graph() -> bool:
+    """True while a ``backward(retain_graph=True)`` runs: a node's backward must then
+    leave its saved buffers usable for another pass."""
+    return getattr(_state, "retain_graph", False)
+
+
 def is_grad_enabled() -> bool:
     """Whether ops currently record the graph for backward."""
     return getattr(_state, "enabled", True)
@@ -124,6 +130,15 @@ def backward(root, grad=None, retain_graph=False):
         _accumulate_leaf(root, grad)
         return
 
+    previous = retaining_graph()
+    _state.retain_graph = bool(retain_graph)
+    try:
+        _run_backward(root, grad, retain_graph)
+    finally:
+        _state.retain_graph = previous
+
+
+def _run_backward(root, grad, retain_graph):
     pending = {id(root._node): [None] * len(root._node.out_meta)}
     pending[id(root._node)][root._index] = grad
     for node in _topological_order(root._node):

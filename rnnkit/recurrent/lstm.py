@@ -5,6 +5,7 @@ import functools
 
 import numpy as np
 
+from rnnkit.recurrent import _workspace, lstm_loop
 from rnnkit.recurrent._proj import add_biases, input_grads, project_inputs
 from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
 
@@ -24,11 +25,13 @@ class LSTMCell:
     b_ih, b_hh: (4*hidden,) or None; w_hr: (proj_size, hidden) or None.
     States: (h, c) of shapes (batch, out) and (batch, hidden).
 
-    Inside, the NumPy loop reorders the gate rows once per call to i, f, o, g so the
-    three sigmoid gates form one block; with the default activations their rows are also
-    halved, since σ(a) = (1 + tanh(a/2)) / 2 lets a single tanh call activate all four
-    gates. The compiled loop (``fused``) activates each gate on its own and takes the
-    weights as they are, saving the copies.
+    Three loops run these equations. With the default activations and no projection,
+    NumPy runs ``lstm_loop`` (its own feature-major loop, built for few NumPy calls a
+    step) and the accelerated backend its compiled loop (``fused``, PyTorch's weights as
+    they are). Otherwise ``step`` / ``step_backward`` below run in the shared scan: the
+    plain reference, which reorders the gate rows once per call to i, f, o, g so the
+    three sigmoid gates form one block (halved for the default σ, since
+    σ(a) = (1 + tanh(a/2)) / 2 lets one tanh call activate all four gates).
     """
 
     def __init__(self, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None,
@@ -81,6 +84,41 @@ class LSTMCell:
 
     def fusable(self):
         return self.fast and self.w_hr is None
+
+    def own_loop(self):
+        """The NumPy backend runs ``lstm_loop`` (whole loop, feature-major) for the
+        default activations without projection; ``step`` is the reference for the rest."""
+        return self.fast and self.w_hr is None
+
+    def loop_infer(self, x, init, keep, reverse):
+        """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
+        wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
+        hs, h_n, c_n = lstm_loop.infer(wa, x, init[0], init[1], keep, reverse)
+        return hs, [h_n, c_n]
+
+    def loop_forward(self, x, init, keep, reverse):
+        """Forward keeping the BPTT record; returns the states in time order: the
+        output (T, B, H) and, as a (1, B, H) array, the final cell state (this loop
+        keeps no cell-state history)."""
+        wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
+        self.record, out, c_n = lstm_loop.forward(wa, x, init[0], init[1], keep, reverse)
+        self.reverse = reverse
+        return out, c_n[None]
+
+    def loop_backward(self, x, hist, d_seq, d, live):
+        """BPTT through ``loop_forward``: turns ``d`` (the final states' gradients) into
+        the initial states', in place, and returns (dx, param_grads)."""
+        self.gates, d[0][...], d[1][...] = lstm_loop.backward(
+            self.w_hh, self.record, d_seq, d[0], d[1], live, self.reverse)
+        del self.record                 # its buffers go back to the workspace
+        # gates holds S times the pre-activations' gradient, rows o, i, f, g: scale 1/S.
+        self.perm = lstm_loop.gate_order(self.H)
+        self.scale = lstm_loop.grad_scale(self.H, self.gates.dtype)
+        self.w_ih_ = self.w_ih[self.perm] * self.scale[:, None]
+        dx, grads = self.end_backward(x, hist)
+        _workspace.give(self.gates)
+        del self.gates
+        return dx, grads
 
     def fused_forward(self, compiled, hist, keep):
         (h0, c0), (hs, cs) = hist.init, hist.states

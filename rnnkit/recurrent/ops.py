@@ -7,6 +7,8 @@ whose backward is the hand-written BPTT of ``scan.scan_backward``. Front ends
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from rnnkit import autograd
@@ -136,7 +138,10 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
     def backward(d_out, *d_finals):
         if zero_masked_outputs and mask is not None:
             d_out = d_out * mask[:, :, None]
-        dx, d_init, grads = scan_backward(cell, x.data, hist, d_out, d_finals, mask)
+        c, h = cell, hist
+        if autograd.retaining_graph():   # BPTT spends its cache: run it on copies
+            c, h = copy.deepcopy((cell, hist), {id(hist.compiled): hist.compiled})
+        dx, d_init, grads = scan_backward(c, x.data, h, d_out, d_finals, mask)
         return (dx, *(d_init[k] for k, _ in init_t), *(grads[k] for k in params))
 
     return Tensor._make_many([out] + finals, parents, backward, op.upper())

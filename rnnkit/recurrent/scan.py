@@ -17,7 +17,10 @@ the final states. A cell (``elman.py``, ``lstm.py``, ``gru.py``) contributes onl
 
 With the accelerated backend (``backend.py``) a cell that says it is ``fusable()`` runs
 its whole loop compiled instead (``fused_forward`` / ``fused_backward``), filling the
-same buffers, so ``end_backward`` is shared by both paths.
+same buffers, so ``end_backward`` is shared by both paths. With NumPy, a cell whose
+``own_loop()`` is true (the default LSTM) runs a whole-loop NumPy kernel of its own
+(``loop_forward`` / ``loop_backward`` / ``loop_infer``): per-step NumPy calls cost a
+fixed overhead, and a loop laid out for the cell needs fewer of them.
 
 Shapes: time-major. x (time, batch, input_size); each state (batch, state_size);
 state histories (time, batch, state_size). The hot loops below allocate nothing.
@@ -47,6 +50,7 @@ class History:
         self._init = tuple(None if z else s for s, z in zip(init, zero_init))
         self.reverse = reverse
         self.compiled = None  # the module of compiled loops, if they ran forward
+        self.own_loop = False  # True if the cell's own NumPy loop ran forward
 
     @property
     def init(self):
@@ -105,10 +109,16 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
     T, B = x.shape[0], x.shape[1]
     compiled = backend.compiled()
     fused = compiled is not None and cell.fusable()
+    init_states = tuple(np.ascontiguousarray(s) for s in init_states)
+    if not fused and _own_loop(cell):
+        hist = History(None, init_states, reverse, zero_init)
+        hist.own_loop = True
+        hist.states = cell.loop_forward(x, init_states, None if mask is None else ~mask,
+                                        reverse)
+        return hist
     cell.begin(x, fused)
     states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
-    hist = History(states, tuple(np.ascontiguousarray(s) for s in init_states), reverse,
-                   zero_init)
+    hist = History(states, init_states, reverse, zero_init)
     if fused:
         hist.compiled = compiled
         cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)
@@ -137,6 +147,8 @@ def scan_infer(cell, x, init_states, mask=None, reverse=False):
     if compiled is not None and cell.fusable() and hasattr(cell, "fused_infer"):
         return cell.fused_infer(compiled, x, init_states,
                                 _NO_MASK if mask is None else ~mask, reverse)
+    if compiled is None and _own_loop(cell):
+        return cell.loop_infer(x, init_states, None if mask is None else ~mask, reverse)
     hist = scan_forward(cell, x, init_states, mask, reverse)
     return hist.states[0], hist.finals()
 
@@ -155,6 +167,10 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
         cell.fused_backward(hist.compiled, hist, d_seq, d,
                             _NO_MASK if mask is None else np.ascontiguousarray(mask))
         dx, grads = cell.end_backward(x, hist)
+        return dx, tuple(d), grads
+    if hist.own_loop:
+        dx, grads = cell.loop_backward(x, hist, np.asarray(d_seq, dtype=x.dtype), d,
+                                       None if mask is None else mask.astype(x.dtype))
         return dx, tuple(d), grads
     cell.begin_backward(hist)
     order = hist.order
@@ -176,6 +192,13 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
                 g += c
     dx, grads = cell.end_backward(x, hist)
     return dx, tuple(d), grads
+
+
+def _own_loop(cell):
+    """True when the cell runs its own NumPy time loop (``loop_forward`` and friends:
+    the LSTM's, ``lstm_loop.py``) rather than this module's loop over ``step``."""
+    own = getattr(cell, "own_loop", None)
+    return own is not None and own()
 
 
 def _prev(hist, t, order):

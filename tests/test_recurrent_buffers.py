@@ -1,0 +1,110 @@
+"""Buffer lifetimes around the recurrent ops: graphs alive together, graphs backed twice,
+and the NumPy loops' reused scratch (``rnnkit.recurrent._workspace``).
+
+The independent source here is the op itself run alone: gradients from a graph that
+shared the machine with other graphs, or was backed twice, must equal those from one
+clean forward and backward (twice them, for retain_graph), on each backend.
+"""
+import threading
+
+import numpy as np
+import pytest
+
+import rnnkit
+from rnnkit import recurrent as R
+from rnnkit.recurrent import _workspace
+
+T, B, D, H = 6, 3, 4, 5
+OPS = {"rnn": (R.rnn, 1), "lstm": (R.lstm, 4), "gru": (R.gru, 3)}
+
+
+@pytest.fixture(autouse=True)
+def _backends(each_backend):
+    return each_backend
+
+
+def _params(op, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    G = OPS[op][1] * H
+    arrays = dict(x=rng.normal(size=(T, B, D)), w_ih=rng.normal(size=(G, D)) * 0.5,
+                  w_hh=rng.normal(size=(G, H)) * 0.5, b_ih=rng.normal(size=G) * 0.1,
+                  b_hh=rng.normal(size=G) * 0.1)
+    return {k: rnnkit.tensor(v.astype(dtype), requires_grad=True) for k, v in arrays.items()}
+
+
+def _forward(op, p, reverse=False):
+    fn = OPS[op][0]
+    init = (None, None) if op == "lstm" else (None,)
+    out = fn(p["x"], *init, p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"], reverse=reverse)
+    return (out[0] * out[0]).sum() + out[-1].sum()      # uses the output and a final state
+
+
+def _grads(p):
+    return {k: v.grad.numpy().copy() for k, v in p.items()}
+
+
+def _alone(op, seed, reverse=False):
+    p = _params(op, seed)
+    _forward(op, p, reverse).backward()
+    return _grads(p)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_backward_twice_with_retain_graph_accumulates_the_gradients_twice(op):
+    p = _params(op, 0)
+    loss = _forward(op, p)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    for k, g in _alone(op, 0).items():
+        np.testing.assert_allclose(p[k].grad.numpy(), 2 * g, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_graphs_alive_together_keep_their_own_buffers(op, reverse):
+    """Two graphs of the same shapes: the second forward and backward run while the
+    first graph still holds its cache, then the first backward runs."""
+    p1, p2 = _params(op, 1), _params(op, 2)
+    loss1 = _forward(op, p1, reverse)
+    loss2 = _forward(op, p2, reverse)
+    loss2.backward()
+    _forward(op, _params(op, 3), reverse).backward()     # reuses the scratch loss2 freed
+    loss1.backward()
+    for p, seed in ((p1, 1), (p2, 2)):
+        for k, g in _alone(op, seed, reverse).items():
+            np.testing.assert_allclose(p[k].grad.numpy(), g, rtol=1e-12, atol=1e-12)
+
+
+def test_workspace_gives_back_a_freed_buffer_of_the_same_shape_and_dtype():
+    _workspace.empty_cache()
+    a = _workspace.take((3, 4), np.float32)
+    _workspace.give(a)
+    assert _workspace.cached_bytes() == a.nbytes
+    assert _workspace.take((3, 4), np.float64) is not a
+    assert _workspace.take((4, 3), np.float32) is not a
+    assert _workspace.take((3, 4), np.float32) is a
+    assert _workspace.cached_bytes() == 0
+
+
+def test_workspace_keeps_at_most_its_limit_and_empties_on_request(monkeypatch):
+    _workspace.empty_cache()
+    monkeypatch.setattr(_workspace, "LIMIT", 1000)
+    small = [_workspace.take((100,), np.float32) for _ in range(3)]    # 400 bytes each
+    _workspace.give(*small)
+    assert _workspace.cached_bytes() <= 1000
+    _workspace.give(np.empty(2000, np.float32))                      # over the limit alone
+    assert _workspace.cached_bytes() <= 1000
+    R.empty_cache()
+    assert _workspace.cached_bytes() == 0
+
+
+def test_workspace_is_per_thread():
+    _workspace.empty_cache()
+    a = _workspace.take((5,), np.float32)
+    _workspace.give(a)
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(_workspace.take((5,), np.float32)))
+    t.start()
+    t.join()
+    assert seen[0] is not a
+    assert _workspace.take((5,), np.float32) is a

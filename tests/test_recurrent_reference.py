@@ -123,3 +123,33 @@ def test_mismatched_initial_state_names_the_argument():
     rng = np.random.default_rng(9)
     with pytest.raises(ValueError, match=r"h0 has shape \(2, 5\), expected"):
         R.gru(rng.normal(size=(T, B, D)), np.zeros((2, H)), **weights(rng, 3))
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_numpy_loop_equals_the_step_reference_at_the_edges(each_backend, monkeypatch,
+                                                                steps, batch, reverse):
+    """The NumPy backend's own LSTM loop (``lstm_loop``) against the per-step cell run by
+    the shared scan: one or two steps, batch 1, a sequence of length 0; outputs, final
+    states and every gradient."""
+    if each_backend != "numpy":
+        pytest.skip("the NumPy loop")
+    from rnnkit.recurrent.lstm import LSTMCell
+
+    rng = np.random.default_rng(4)
+    arrays = dict(x=rng.normal(size=(steps, batch, D)), h0=rng.normal(size=(batch, H)),
+                  c0=rng.normal(size=(batch, H)), **weights(rng, 4))
+    lengths = np.arange(batch) % (steps + 1)          # includes a sequence of length 0
+
+    def run():
+        p = {k: rnnkit.tensor(v, requires_grad=True) for k, v in arrays.items()}
+        out, h_n, c_n = R.lstm(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
+                               p["b_hh"], reverse=reverse, lengths=lengths)
+        ((out * out).sum() + (h_n * c_n).sum()).backward()
+        return [out.numpy(), h_n.numpy(), c_n.numpy()] + [p[k].grad.numpy() for k in p]
+
+    ours = run()
+    monkeypatch.setattr(LSTMCell, "own_loop", lambda self: False)
+    for a, b in zip(ours, run()):
+        np.testing.assert_allclose(a, b, atol=1e-12)

@@ -40,6 +40,8 @@ class History:
 
     ``states[k][t]`` is state k after the step at time t (after masking); ``init[k]`` is
     the state before the first step processed (time 0 forward, time T-1 in reverse).
+    A cell running its own loop may keep only the final entry of a state that backward
+    does not read (the NumPy LSTM's cell state): a (1, batch, size) array.
     An initial state that is all zeros is not kept between forward and backward (it is
     part of what the BPTT cache would hold): ``init`` makes it again when asked.
     """

@@ -231,8 +231,11 @@ METHOD = """\
   before backward (tracemalloc, NumPy's domain: array buffers, not Python objects);
   torch, the distinct storages autograd saved during the forward (saved_tensors_hooks).
   Both leave out the parameters and the input, and both include the output (torch's
-  kernel saves it too). rnnkit step peak: tracemalloc's peak over forward and backward
-  together, every allocation counted."""
+  kernel saves it too). rnnkit's NumPy loops reuse scratch buffers between calls; the
+  measurement empties that cache first (so the forward's buffers are new and counted)
+  and again after the forward (so scratch it gave back is not counted as held).
+  rnnkit step peak: tracemalloc's peak over forward and backward together, every
+  allocation counted."""
 
 
 def markdown(*, title_note, machine, torch_env, peak, method, sections, notes, command):

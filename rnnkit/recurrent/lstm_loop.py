@@ -122,11 +122,11 @@ def infer(wa, x, h0, c0, keep=None, reverse=False):
 # Training. The forward also leaves, per step, the factors through which backward
 # passes the gradient (the BPTT cache): with T = tanh(a') the tanh of every gate's
 # (halved for σ) pre-activation, d = 1 - T^2 is g' for g and 4 σ' for σ (σ' = σ(1 - σ)),
-#   f = [tanh(c_t) d_o, σ_o (1 - tanh(c_t)^2)],
-#   q = [g d_i, c_{t-1} d_f, σ_i d_g, σ_f],
+#   via_h = [tanh(c_t) d_o, σ_o (1 - tanh(c_t)^2)]     (what dL/dh_t is multiplied by)
+#   via_c = [g d_i, c_{t-1} d_f, σ_i d_g, σ_f]          (what dL/dc_t is multiplied by)
 # so that each backward step is a few products. The factor 4 is left in: backward
-# works with ẽ = S e, S = 4 on the σ rows and 1 on g, and :data:`SCALE` = 1/S turns it
-# back (``LSTMCell.end_backward`` applies it to the weight gradients).
+# works with ẽ = S e, S = 4 on the σ rows and 1 on g, and :func:`grad_scale` (1/S) turns
+# it back (``LSTMCell.end_backward`` applies it to the weight gradients).
 
 def grad_scale(H, dtype):
     """1/S per gate row (o, i, f, g): 1/4 on the σ rows, 1 on g."""
@@ -136,12 +136,12 @@ def grad_scale(H, dtype):
 
 
 class Record:
-    """The BPTT cache: f (T, 2H, B) and q (T, 4H, B) in processing order (see above).
-    Its buffers go back to the workspace when the record is dropped."""
+    """The BPTT cache: via_h (T, 2H, B) and via_c (T, 4H, B) in processing order (see
+    above). Its buffers go back to the workspace when the record is dropped."""
 
-    def __init__(self, f, q):
-        self.f, self.q = f, q
-        weakref.finalize(self, _workspace.give, f, q).atexit = False
+    def __init__(self, via_h, via_c):
+        self.via_h, self.via_c = via_h, via_c
+        weakref.finalize(self, _workspace.give, via_h, via_c).atexit = False
 
 
 def forward(wa, x, h0, c0, keep=None, reverse=False):
@@ -153,8 +153,8 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
     zh = z[:, D:D + H]
     a = np.empty((2, 5 * H, B), dtype=dtype)
     a[0, 4 * H:] = c0.T
-    f = _workspace.take((T, 2 * H, B), dtype)
-    q = _workspace.take((T, 4 * H, B), dtype)
+    via_h = _workspace.take((T, 2 * H, B), dtype)
+    via_c = _workspace.take((T, 4 * H, B), dtype)
     prod = np.empty((2 * H, B), dtype=dtype)
     p_i, p_f = prod[:H], prod[H:]
     d = np.empty((4 * H, B), dtype=dtype)
@@ -168,8 +168,8 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
              b[3 * H:], b[3 * H:4 * H], b[4 * H:]) for b in a]
     cur, nxt = slot
     for k in range(T):
-        pre, sig, o, i, f_, i_f, g_c, g, c = cur
-        fk, qk, h = f[k], q[k], zh[k + 1]
+        pre, sig, o, i, f, i_f, g_c, g, c = cur
+        vh, vc, h = via_h[k], via_c[k], zh[k + 1]
         dot(wa, z[k], pre)
         tanh(pre, pre)
         mul(pre, pre, d)
@@ -181,12 +181,12 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
         add(p_i, p_f, c_new)
         tanh(c_new, tc)
         mul(o, tc, h)
-        mul(tc, d_o, fk[:H])
-        mul(h, tc, fk[H:])
-        sub(o, fk[H:], fk[H:])                # σ_o - h tanh(c) = σ_o (1 - tanh(c)^2)
-        mul(g_c, d_if, qk[:2 * H])
-        mul(i, d_g, qk[2 * H:3 * H])
-        copyto(qk[3 * H:], f_)
+        mul(tc, d_o, vh[:H])
+        mul(h, tc, vh[H:])
+        sub(o, vh[H:], vh[H:])                # σ_o - h tanh(c) = σ_o (1 - tanh(c)^2)
+        mul(g_c, d_if, vc[:2 * H])
+        mul(i, d_g, vc[2 * H:3 * H])
+        copyto(vc[3 * H:], f)
         if keep is not None:
             copyto(h, zh[k], where=keep[k])
             copyto(c_new, c, where=keep[k])
@@ -194,7 +194,7 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
     out = zh[1:].transpose(0, 2, 1)
     out = np.ascontiguousarray(out[::-1] if reverse else out)
     _workspace.give(z)
-    return Record(f, q), out, cur[8].T.copy()
+    return Record(via_h, via_c), out, cur[8].T.copy()
 
 
 def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
@@ -206,9 +206,9 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     order and gate rows o, i, f, g, is S times the pre-activations' gradient; it is a
     workspace buffer: give it back when done.
     """
-    f, q = record.f, record.q
+    via_h, via_c = record.via_h, record.via_c
     T, B, H = d_seq.shape
-    dtype = f.dtype
+    dtype = via_h.dtype
     w_t = w_hh[gate_order(H)] * grad_scale(H, dtype)[:, None]
     w_t = np.ascontiguousarray(w_t.T)                  # (H, 4H): ẽ -> dL/dh_{t-1}
     ds = _workspace.take((T, H, B), dtype)
@@ -236,14 +236,14 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
                 mul(dc, dead[k], carry_c)
                 dh *= live[k]
                 dc *= live[k]
-            ek, fk, qk = e[k - k0], f[k], q[k]
-            mul(dh, fk[:H], ek[:H])                            # o
-            mul(dh, fk[H:], w)
+            ek, vh, vc = e[k - k0], via_h[k], via_c[k]
+            mul(dh, vh[:H], ek[:H])                            # o
+            mul(dh, vh[H:], w)
             add(dc, w, dc)                                     # dL/dc_t, all paths
-            mul(dc, qk[:H], ek[H:2 * H])                       # i
-            mul(dc, qk[H:2 * H], ek[2 * H:3 * H])              # f
-            mul(dc, qk[2 * H:3 * H], ek[3 * H:])               # g
-            mul(dc, qk[3 * H:], dc)                            # -> dL/dc_{t-1}
+            mul(dc, vc[:H], ek[H:2 * H])                       # i
+            mul(dc, vc[H:2 * H], ek[2 * H:3 * H])              # f
+            mul(dc, vc[2 * H:3 * H], ek[3 * H:])               # g
+            mul(dc, vc[3 * H:], dc)                            # -> dL/dc_{t-1}
             dot(w_t, ek, dh)                                   # -> dL/dh_{t-1}
             if live is not None:
                 dh += carry_h

@@ -1,8 +1,6 @@
 """The LSTM cell (Hochreiter & Schmidhuber 1997, with forget gate), optionally projected."""
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from rnnkit.recurrent import _workspace, lstm_loop
@@ -111,7 +109,7 @@ class LSTMCell:
         self.gates, d[0][...], d[1][...] = lstm_loop.backward(
             self.w_hh, self.record, d_seq, d[0], d[1], live, self.reverse)
         del self.record                 # its buffers go back to the workspace
-        # gates holds S times the pre-activations' gradient, rows o, i, f, g: scale 1/S.
+        # gates holds S times the pre-activations' gradient, rows i, f, o, g: scale 1/S.
         self.perm = lstm_loop.gate_order(self.H)
         self.scale = lstm_loop.grad_scale(self.H, self.gates.dtype)
         self.w_ih_ = self.w_ih[self.perm] * self.scale[:, None]
@@ -222,11 +220,6 @@ class LSTMCell:
         return dx, grads
 
 
-@functools.lru_cache(maxsize=64)
 def _gate_order(H):
-    """Row order i, f, o, g from PyTorch's i, f, g, o (cached: at batch 1 building it
-    took a tenth of a short sequence's time)."""
-    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H),
-                            np.arange(2 * H, 3 * H)])
-    order.flags.writeable = False
-    return order
+    """Row order i, f, o, g from PyTorch's i, f, g, o (the NumPy loops share it)."""
+    return lstm_loop.gate_order(H)

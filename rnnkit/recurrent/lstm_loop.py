@@ -10,18 +10,18 @@ path (operands of one shape, contiguous):
 - one GEMM per step and no separate input projection: Z_k = [x_t; h_{t-1}; 1] (input,
   state, a row of ones) times Wa = [W_ih | W_hh | b]. x is copied in, transposed, once
   for all steps, and each step writes h_t straight into Z_{k+1};
-- gate rows in the order o, i, f, g with the sigmoid rows of Wa halved, so one tanh
+- gate rows in the order i, f, o, g with the sigmoid rows of Wa halved, so one tanh
   activates all four gates (σ(a) = (1 + tanh(a/2)) / 2), and the cell state kept right
   after g, so [i, f] * [g, c_{t-1}] is one multiply.
 
 Inference: 8 calls a step. Training: the forward also leaves the factors through which
-backward passes the gradient (8 more calls a step, on data in cache), so each backward
+backward passes the gradient (6 more calls a step, on data in cache), so each backward
 step is 9 calls. The equations are the ``LSTMCell`` docstring's; ``LSTMCell.step`` is
 the plain per-step reference, and both are tested against PyTorch.
 
 Buffers are indexed by processing step k: k = t forward, k = T-1-t in reverse.
 Shapes: x (time, batch, input); Z (time+1, input+hidden+1, batch); the gate buffer
-(5*hidden, batch) holds rows [σ_o, σ_i, σ_f, g, c_{t-1}]. Big scratch buffers come from
+(6*hidden, batch) holds rows [tanh(c_t), σ_i, σ_f, σ_o, g, c_{t-1}]. Big scratch buffers come from
 ``_workspace`` (fresh pages cost a fault each).
 """
 from __future__ import annotations
@@ -36,15 +36,16 @@ from rnnkit.recurrent import _workspace
 
 @functools.lru_cache(maxsize=64)
 def gate_order(H):
-    """Rows o, i, f, g taken from PyTorch's i, f, g, o."""
-    order = np.concatenate([np.arange(3 * H, 4 * H), np.arange(3 * H)])
+    """Rows i, f, o, g taken from PyTorch's i, f, g, o: the sigmoid gates first."""
+    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H),
+                            np.arange(2 * H, 3 * H)])
     order.flags.writeable = False
     return order
 
 
 def fused_weights(w_ih, w_hh, bias):
-    """Wa (4*hidden, input+hidden+1): [W_ih | W_hh | b] in row order o, i, f, g, the
-    sigmoid rows (o, i, f) halved."""
+    """Wa (4*hidden, input+hidden+1): [W_ih | W_hh | b] in row order i, f, o, g, the
+    sigmoid rows (i, f, o) halved."""
     G, D = w_ih.shape
     H = G // 4
     p = gate_order(H)
@@ -76,36 +77,40 @@ def _keep_fm(keep, reverse):
     return (keep[::-1] if reverse else keep)[:, None, :]
 
 
+def _gate_buffers(H, B, dtype, c0):
+    """Two gate buffers used in turn, rows [tanh(c_t), i, f, o, g, c_{t-1}], and the
+    views the loops take of each: (pre-activations, sigmoid gates, [tanh c, σ_i], σ_i,
+    [σ_f, σ_o], σ_o, [i, f], [g, c_{t-1}], tanh(c_t), c_{t-1})."""
+    a = np.empty((2, 6 * H, B), dtype=dtype)
+    a[0, 5 * H:] = c0.T
+    return [(b[H:5 * H], b[H:4 * H], b[:2 * H], b[H:2 * H], b[2 * H:4 * H], b[3 * H:4 * H],
+             b[H:3 * H], b[4 * H:], b[:H], b[5 * H:]) for b in a]
+
+
 def infer(wa, x, h0, c0, keep=None, reverse=False):
     """Forward without a graph: (output (T, B, H), h_n (B, H), c_n (B, H)).
 
     keep: None or bool (T, B), True where a step is padding (the state is carried).
-    Keeps no history but the output: the gates live in two buffers used in turn.
+    Keeps no history but the output.
     """
     T, B, D = x.shape
     H = wa.shape[0] // 4
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
-    a = np.empty((2, 5 * H, B), dtype=x.dtype)
-    a[0, 4 * H:] = c0.T
+    cur, nxt = _gate_buffers(H, B, x.dtype, c0)
     prod = np.empty((2 * H, B), dtype=x.dtype)
     p_i, p_f = prod[:H], prod[H:]
-    tc = np.empty((H, B), dtype=x.dtype)
     half = np.array(0.5, dtype=x.dtype)
     dot, tanh, mul, add, copyto = np.dot, np.tanh, np.multiply, np.add, np.copyto
     keep = _keep_fm(keep, reverse)
-    # Views of each of the two gate buffers: all gates, the sigmoid ones, o, [i, f],
-    # [g, c_prev], c_prev.
-    slot = [(b[:4 * H], b[:3 * H], b[:H], b[H:3 * H], b[3 * H:], b[4 * H:]) for b in a]
-    cur, nxt = slot
     for k in range(T):
-        pre, sig, o, i_f, g_c, c = cur
+        pre, sig, _, _, _, o, i_f, g_c, tc, c = cur
+        c_new = nxt[9]
         dot(wa, z[k], pre)
         tanh(pre, pre)
         mul(sig, half, sig)
         add(sig, half, sig)
         mul(i_f, g_c, prod)                   # [i * g, f * c_{t-1}]
-        c_new = nxt[5]
         add(p_i, p_f, c_new)
         tanh(c_new, tc)
         mul(o, tc, zh[k + 1])
@@ -116,32 +121,34 @@ def infer(wa, x, h0, c0, keep=None, reverse=False):
     out = zh[1:].transpose(0, 2, 1)
     hs, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
     _workspace.give(z)
-    return hs, h_n, cur[5].T.copy()
+    return hs, h_n, cur[9].T.copy()
 
 
 # Training. The forward also leaves, per step, the factors through which backward
 # passes the gradient (the BPTT cache): with T = tanh(a') the tanh of every gate's
 # (halved for σ) pre-activation, d = 1 - T^2 is g' for g and 4 σ' for σ (σ' = σ(1 - σ)),
-#   via_h = [tanh(c_t) d_o, σ_o (1 - tanh(c_t)^2)]     (what dL/dh_t is multiplied by)
-#   via_c = [g d_i, c_{t-1} d_f, σ_i d_g, σ_f]          (what dL/dc_t is multiplied by)
-# so that each backward step is a few products. The factor 4 is left in: backward
-# works with ẽ = S e, S = 4 on the σ rows and 1 on g, and :func:`grad_scale` (1/S) turns
-# it back (``LSTMCell.end_backward`` applies it to the weight gradients).
+# and per step (6H, B) rows
+#   [tanh(c_t) d_o, σ_i d_g, g d_i, c_{t-1} d_f, σ_f, σ_o (1 - tanh(c_t)^2)]
+#   = [fo, fg, fi, ff, σ_f, fc]
+# so that each backward step is a few products: dL/dh_t times fo and fc, dL/dc_t times
+# fg, fi, ff and σ_f. Orders are chosen so pairs come out of one call. The factor 4 is
+# left in: backward works with ẽ = S e, S = 4 on the σ rows and 1 on g, and
+# :func:`grad_scale` (1/S) turns it back (``LSTMCell.end_backward`` applies it).
 
 def grad_scale(H, dtype):
-    """1/S per gate row (o, i, f, g): 1/4 on the σ rows, 1 on g."""
+    """1/S per gate row (i, f, o, g): 1/4 on the σ rows, 1 on g."""
     s = np.ones(4 * H, dtype=dtype)
     s[:3 * H] = 0.25
     return s
 
 
 class Record:
-    """The BPTT cache: via_h (T, 2H, B) and via_c (T, 4H, B) in processing order (see
-    above). Its buffers go back to the workspace when the record is dropped."""
+    """The BPTT cache: the factors (T, 6H, B) in processing order (see above). Its
+    buffer goes back to the workspace when the record is dropped."""
 
-    def __init__(self, via_h, via_c):
-        self.via_h, self.via_c = via_h, via_c
-        weakref.finalize(self, _workspace.give, via_h, via_c).atexit = False
+    def __init__(self, factors):
+        self.factors = factors
+        weakref.finalize(self, _workspace.give, factors).atexit = False
 
 
 def forward(wa, x, h0, c0, keep=None, reverse=False):
@@ -151,25 +158,20 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
     dtype = x.dtype
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
-    a = np.empty((2, 5 * H, B), dtype=dtype)
-    a[0, 4 * H:] = c0.T
-    via_h = _workspace.take((T, 2 * H, B), dtype)
-    via_c = _workspace.take((T, 4 * H, B), dtype)
+    cur, nxt = _gate_buffers(H, B, dtype, c0)
+    factors = _workspace.take((T, 6 * H, B), dtype)
     prod = np.empty((2 * H, B), dtype=dtype)
     p_i, p_f = prod[:H], prod[H:]
-    d = np.empty((4 * H, B), dtype=dtype)
-    d_o, d_if, d_g = d[:H], d[H:3 * H], d[3 * H:]
-    tc = np.empty((H, B), dtype=dtype)
+    d = np.empty((4 * H, B), dtype=dtype)                 # rows i, f, o, g
+    d_if, d_og = d[:2 * H], d[2 * H:]
+    htc = np.zeros((2 * H, B), dtype=dtype)               # [0, h tanh(c_t)]
     half, one = np.array(0.5, dtype=dtype), np.array(1, dtype=dtype)
     dot, tanh, mul, add, sub, copyto = (np.dot, np.tanh, np.multiply, np.add, np.subtract,
                                         np.copyto)
     keep = _keep_fm(keep, reverse)
-    slot = [(b[:4 * H], b[:3 * H], b[:H], b[H:2 * H], b[2 * H:3 * H], b[H:3 * H],
-             b[3 * H:], b[3 * H:4 * H], b[4 * H:]) for b in a]
-    cur, nxt = slot
     for k in range(T):
-        pre, sig, o, i, f, i_f, g_c, g, c = cur
-        vh, vc, h = via_h[k], via_c[k], zh[k + 1]
+        pre, sig, tc_i, _, f_o, o, i_f, g_c, tc, c = cur
+        c_new, fk, h = nxt[9], factors[k], zh[k + 1]
         dot(wa, z[k], pre)
         tanh(pre, pre)
         mul(pre, pre, d)
@@ -177,16 +179,13 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
         mul(sig, half, sig)
         add(sig, half, sig)
         mul(i_f, g_c, prod)                   # [i * g, f * c_{t-1}]
-        c_new = nxt[8]
         add(p_i, p_f, c_new)
         tanh(c_new, tc)
         mul(o, tc, h)
-        mul(tc, d_o, vh[:H])
-        mul(h, tc, vh[H:])
-        sub(o, vh[H:], vh[H:])                # σ_o - h tanh(c) = σ_o (1 - tanh(c)^2)
-        mul(g_c, d_if, vc[:2 * H])
-        mul(i, d_g, vc[2 * H:3 * H])
-        copyto(vc[3 * H:], f)
+        mul(tc_i, d_og, fk[:2 * H])           # [fo, fg]
+        mul(g_c, d_if, fk[2 * H:4 * H])       # [fi, ff]
+        mul(h, tc, htc[H:])
+        sub(f_o, htc, fk[4 * H:])             # [σ_f, σ_o - h tanh(c) = fc]
         if keep is not None:
             copyto(h, zh[k], where=keep[k])
             copyto(c_new, c, where=keep[k])
@@ -194,7 +193,7 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
     out = zh[1:].transpose(0, 2, 1)
     out = np.ascontiguousarray(out[::-1] if reverse else out)
     _workspace.give(z)
-    return Record(via_h, via_c), out, cur[8].T.copy()
+    return Record(factors), out, cur[9].T.copy()
 
 
 def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
@@ -203,12 +202,12 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     w_hh: (4H, H), PyTorch's W_hh (rows i, f, g, o). d_seq: (T, B, H), the output's
     gradient; dh, dc: (B, H), the final states'. live: None or float (T, B), 1 on real
     steps and 0 on padding. Returns (ẽ (T, B, 4H), dh0 (B, H), dc0 (B, H)): ẽ, in time
-    order and gate rows o, i, f, g, is S times the pre-activations' gradient; it is a
+    order and gate rows i, f, o, g, is S times the pre-activations' gradient; it is a
     workspace buffer: give it back when done.
     """
-    via_h, via_c = record.via_h, record.via_c
+    factors = record.factors
     T, B, H = d_seq.shape
-    dtype = via_h.dtype
+    dtype = factors.dtype
     w_t = w_hh[gate_order(H)] * grad_scale(H, dtype)[:, None]
     w_t = np.ascontiguousarray(w_t.T)                  # (H, 4H): ẽ -> dL/dh_{t-1}
     ds = _workspace.take((T, H, B), dtype)
@@ -236,14 +235,14 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
                 mul(dc, dead[k], carry_c)
                 dh *= live[k]
                 dc *= live[k]
-            ek, vh, vc = e[k - k0], via_h[k], via_c[k]
-            mul(dh, vh[:H], ek[:H])                            # o
-            mul(dh, vh[H:], w)
+            ek, fk = e[k - k0], factors[k]
+            mul(dh, fk[:H], ek[2 * H:3 * H])                   # o
+            mul(dh, fk[5 * H:], w)
             add(dc, w, dc)                                     # dL/dc_t, all paths
-            mul(dc, vc[:H], ek[H:2 * H])                       # i
-            mul(dc, vc[H:2 * H], ek[2 * H:3 * H])              # f
-            mul(dc, vc[2 * H:3 * H], ek[3 * H:])               # g
-            mul(dc, vc[3 * H:], dc)                            # -> dL/dc_{t-1}
+            mul(dc, fk[2 * H:3 * H], ek[:H])                   # i
+            mul(dc, fk[3 * H:4 * H], ek[H:2 * H])              # f
+            mul(dc, fk[H:2 * H], ek[3 * H:])                   # g
+            mul(dc, fk[4 * H:5 * H], dc)                       # -> dL/dc_{t-1}
             dot(w_t, ek, dh)                                   # -> dL/dh_{t-1}
             if live is not None:
                 dh += carry_h

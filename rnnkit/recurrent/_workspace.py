@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-LIMIT = 512 << 20
+LIMIT = 256 << 20
 _local = threading.local()
 
 

@@ -84,9 +84,9 @@ class LSTMCell:
         return self.fast and self.w_hr is None
 
     def own_loop(self):
-        """The NumPy backend runs ``lstm_loop`` (whole loop, feature-major) for the
-        default activations without projection; ``step`` is the reference for the rest."""
-        return self.fast and self.w_hr is None
+        """The NumPy backend runs ``lstm_loop`` (whole loop, feature-major) for the cells
+        the compiled loop takes; ``step`` is the reference for the rest."""
+        return self.fusable()
 
     def loop_infer(self, x, init, keep, reverse):
         """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
@@ -100,14 +100,13 @@ class LSTMCell:
         keeps no cell-state history)."""
         wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
         self.record, out, c_n = lstm_loop.forward(wa, x, init[0], init[1], keep, reverse)
-        self.reverse = reverse
         return out, c_n[None]
 
     def loop_backward(self, x, hist, d_seq, d, live):
         """BPTT through ``loop_forward``: turns ``d`` (the final states' gradients) into
         the initial states', in place, and returns (dx, param_grads)."""
         self.gates, d[0][...], d[1][...] = lstm_loop.backward(
-            self.w_hh, self.record, d_seq, d[0], d[1], live, self.reverse)
+            self.w_hh, self.record, d_seq, d[0], d[1], live, hist.reverse)
         del self.record                 # its buffers go back to the workspace
         # gates holds S times the pre-activations' gradient, rows i, f, o, g: scale 1/S.
         self.perm = lstm_loop.gate_order(self.H)

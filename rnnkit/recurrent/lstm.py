@@ -66,7 +66,7 @@ class LSTMCell:
             self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
             return
         H = self.H
-        self.perm = _gate_order(H)
+        self.perm = lstm_loop.gate_order(H)
         self.scale = np.ones(4 * H, dtype=self.w_hh.dtype)
         if self.fast:
             self.scale[:3 * H] = 0.5
@@ -218,7 +218,3 @@ class LSTMCell:
             grads["w_hr"] = self.dh.reshape(-1, P).T @ self.m.reshape(-1, self.H)
         return dx, grads
 
-
-def _gate_order(H):
-    """Row order i, f, o, g from PyTorch's i, f, g, o (the NumPy loops share it)."""
-    return lstm_loop.gate_order(H)

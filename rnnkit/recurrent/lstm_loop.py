@@ -93,35 +93,7 @@ def infer(wa, x, h0, c0, keep=None, reverse=False):
     keep: None or bool (T, B), True where a step is padding (the state is carried).
     Keeps no history but the output.
     """
-    T, B, D = x.shape
-    H = wa.shape[0] // 4
-    z = _inputs(x, h0, reverse)
-    zh = z[:, D:D + H]
-    cur, nxt = _gate_buffers(H, B, x.dtype, c0)
-    prod = np.empty((2 * H, B), dtype=x.dtype)
-    p_i, p_f = prod[:H], prod[H:]
-    half = np.array(0.5, dtype=x.dtype)
-    dot, tanh, mul, add, copyto = np.dot, np.tanh, np.multiply, np.add, np.copyto
-    keep = _keep_fm(keep, reverse)
-    for k in range(T):
-        pre, sig, _, _, _, o, i_f, g_c, tc, c = cur
-        c_new = nxt[9]
-        dot(wa, z[k], pre)
-        tanh(pre, pre)
-        mul(sig, half, sig)
-        add(sig, half, sig)
-        mul(i_f, g_c, prod)                   # [i * g, f * c_{t-1}]
-        add(p_i, p_f, c_new)
-        tanh(c_new, tc)
-        mul(o, tc, zh[k + 1])
-        if keep is not None:
-            copyto(zh[k + 1], zh[k], where=keep[k])
-            copyto(c_new, c, where=keep[k])
-        cur, nxt = nxt, cur
-    out = zh[1:].transpose(0, 2, 1)
-    hs, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
-    _workspace.give(z)
-    return hs, h_n, cur[9].T.copy()
+    return _forward(wa, x, h0, c0, keep, reverse, None)
 
 
 # Training. The forward also leaves, per step, the factors through which backward
@@ -153,13 +125,22 @@ class Record:
 
 def forward(wa, x, h0, c0, keep=None, reverse=False):
     """Forward keeping the backward factors: (Record, output (T, B, H), c_n (B, H))."""
+    T, B, _ = x.shape
+    H = wa.shape[0] // 4
+    factors = _workspace.take((T, 6 * H, B), x.dtype)
+    out, _, c_n = _forward(wa, x, h0, c0, keep, reverse, factors)
+    return Record(factors), out, c_n
+
+
+def _forward(wa, x, h0, c0, keep, reverse, factors):
+    """The forward loop of :func:`infer` and :func:`forward`; fills ``factors`` (or not,
+    when None). Returns (output (T, B, H), h_n, c_n)."""
     T, B, D = x.shape
     H = wa.shape[0] // 4
     dtype = x.dtype
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
     cur, nxt = _gate_buffers(H, B, dtype, c0)
-    factors = _workspace.take((T, 6 * H, B), dtype)
     prod = np.empty((2 * H, B), dtype=dtype)
     p_i, p_f = prod[:H], prod[H:]
     d = np.empty((4 * H, B), dtype=dtype)                 # rows i, f, o, g
@@ -169,31 +150,35 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
     dot, tanh, mul, add, sub, copyto = (np.dot, np.tanh, np.multiply, np.add, np.subtract,
                                         np.copyto)
     keep = _keep_fm(keep, reverse)
+    train = factors is not None
     for k in range(T):
         pre, sig, tc_i, _, f_o, o, i_f, g_c, tc, c = cur
-        c_new, fk, h = nxt[9], factors[k], zh[k + 1]
+        c_new, h = nxt[9], zh[k + 1]
         dot(wa, z[k], pre)
         tanh(pre, pre)
-        mul(pre, pre, d)
-        sub(one, d, d)                        # 1 - T^2
+        if train:
+            mul(pre, pre, d)
+            sub(one, d, d)                    # 1 - T^2
         mul(sig, half, sig)
         add(sig, half, sig)
         mul(i_f, g_c, prod)                   # [i * g, f * c_{t-1}]
         add(p_i, p_f, c_new)
         tanh(c_new, tc)
         mul(o, tc, h)
-        mul(tc_i, d_og, fk[:2 * H])           # [fo, fg]
-        mul(g_c, d_if, fk[2 * H:4 * H])       # [fi, ff]
-        mul(h, tc, htc[H:])
-        sub(f_o, htc, fk[4 * H:])             # [σ_f, σ_o - h tanh(c) = fc]
+        if train:
+            fk = factors[k]
+            mul(tc_i, d_og, fk[:2 * H])       # [fo, fg]
+            mul(g_c, d_if, fk[2 * H:4 * H])   # [fi, ff]
+            mul(h, tc, htc[H:])
+            sub(f_o, htc, fk[4 * H:])         # [σ_f, σ_o - h tanh(c) = fc]
         if keep is not None:
             copyto(h, zh[k], where=keep[k])
             copyto(c_new, c, where=keep[k])
         cur, nxt = nxt, cur
     out = zh[1:].transpose(0, 2, 1)
-    out = np.ascontiguousarray(out[::-1] if reverse else out)
+    out, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
     _workspace.give(z)
-    return Record(factors), out, cur[9].T.copy()
+    return out, h_n, cur[9].T.copy()
 
 
 def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):

@@ -153,3 +153,37 @@ def test_lstm_numpy_loop_equals_the_step_reference_at_the_edges(each_backend, mo
     monkeypatch.setattr(LSTMCell, "own_loop", lambda self: False)
     for a, b in zip(ours, run()):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [7, 9])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("padded", [False, True])
+def test_lstm_numpy_loop_equals_the_step_reference_across_chunks(each_backend, monkeypatch,
+                                                                 steps, reverse, padded):
+    """``lstm_loop`` works a few steps at a time (training factors, backward buffers):
+    with chunks of 3 steps, sequences of 7 (a short chunk first) and 9 (whole chunks)
+    steps, padded or not, equal the per-step reference in outputs, final states and
+    every gradient."""
+    if each_backend != "numpy":
+        pytest.skip("the NumPy loop")
+    from rnnkit.recurrent import lstm_loop
+    from rnnkit.recurrent.lstm import LSTMCell
+
+    monkeypatch.setattr(lstm_loop, "_chunk", lambda hidden, batch: 3)
+    rng = np.random.default_rng(5)
+    arrays = dict(x=rng.normal(size=(steps, B, D)), h0=rng.normal(size=(B, H)),
+                  c0=rng.normal(size=(B, H)), **weights(rng, 4))
+    lengths = np.array([steps, steps - 3, 0, 4]) if padded else None
+    d_out = rng.normal(size=(steps, B, H))
+
+    def run():
+        p = {k: rnnkit.tensor(v, requires_grad=True) for k, v in arrays.items()}
+        out, h_n, c_n = R.lstm(p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], p["b_ih"],
+                               p["b_hh"], reverse=reverse, lengths=lengths)
+        ((out * rnnkit.tensor(d_out)).sum() + (h_n * c_n).sum()).backward()
+        return [out.numpy(), h_n.numpy(), c_n.numpy()] + [p[k].grad.numpy() for k in p]
+
+    ours = run()
+    monkeypatch.setattr(LSTMCell, "own_loop", lambda self: False)
+    for a, b in zip(ours, run()):
+        np.testing.assert_allclose(a, b, atol=1e-12)

@@ -65,7 +65,7 @@ class ElmanCell:
 
     def end_backward(self, x, hist):
         da = self.a
-        dx, dw_ih, db = input_grads(x, self.w_ih, da)
+        dx, dw_ih, db = input_grads(x, self.w_ih, da, hist.need_dx)
         grads = {"w_ih": dw_ih, "w_hh": hist.outer_prev(da, 0)}
         if self.b_ih is not None:
             grads["b_ih"] = db

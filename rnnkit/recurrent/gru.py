@@ -190,7 +190,7 @@ class GRUCell:
 
     def end_backward(self, x, hist):
         H, dz, s = self.H, self.gates, self.s
-        dx, dw_ih, db = input_grads(x, self.w_ih_, dz)
+        dx, dw_ih, db = input_grads(x, self.w_ih_, dz, hist.need_dx)
         if self.reset_after:
             dw_hh = hist.outer_prev(self.dgh, 0)
             db_hh = self.dgh.sum(axis=(0, 1))

@@ -1,11 +1,23 @@
 """The LSTM cell (Hochreiter & Schmidhuber 1997, with forget gate), optionally projected."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from rnnkit.recurrent import _workspace, lstm_loop
 from rnnkit.recurrent._proj import add_biases, input_grads, project_inputs
 from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
+
+
+@functools.lru_cache(maxsize=64)
+def _step_order(H):
+    """The per-step reference's gate rows: i, f, o, g (PyTorch's are i, f, g, o), so the
+    sigmoid gates form one block."""
+    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H),
+                            np.arange(2 * H, 3 * H)])
+    order.flags.writeable = False
+    return order
 
 
 class LSTMCell:
@@ -66,7 +78,7 @@ class LSTMCell:
             self.w_ih_, self.w_hh_ = self.w_ih, self.w_hh
             return
         H = self.H
-        self.perm = lstm_loop.gate_order(H)
+        self.perm = _step_order(H)
         self.scale = np.ones(4 * H, dtype=self.w_hh.dtype)
         if self.fast:
             self.scale[:3 * H] = 0.5
@@ -108,8 +120,8 @@ class LSTMCell:
         self.gates, d[0][...], d[1][...] = lstm_loop.backward(
             self.w_hh, self.record, d_seq, d[0], d[1], live, hist.reverse)
         del self.record                 # its buffers go back to the workspace
-        # gates holds S times the pre-activations' gradient, rows i, f, o, g: scale 1/S.
-        self.perm = lstm_loop.gate_order(self.H)
+        # gates holds S times the pre-activations' gradient, rows f, i, g, o: scale 1/S.
+        self.perm = lstm_loop.grad_order(self.H)
         self.scale = lstm_loop.grad_scale(self.H, self.gates.dtype)
         self.w_ih_ = self.w_ih[self.perm] * self.scale[:, None]
         dx, grads = self.end_backward(x, hist)
@@ -202,7 +214,7 @@ class LSTMCell:
 
     def end_backward(self, x, hist):
         dz = self.gates
-        dx, dw_ih, db = input_grads(x, self.w_ih_, dz)
+        dx, dw_ih, db = input_grads(x, self.w_ih_, dz, hist.need_dx)
         dw_hh = hist.outer_prev(dz, 0)
         if self.perm is not None:
             # Back from the scaled, reordered rows (a' = S P a) to PyTorch's layout.

@@ -1,28 +1,33 @@
 """The LSTM's own NumPy time loop, feature-major: the speed path without the compiled extra.
 
-A NumPy step pays a fixed ~0.3-0.5 us per call whatever the size, so this loop is
-written with as few calls per step as the algebra allows, each meeting NumPy's fast
-path (operands of one shape, contiguous):
+A NumPy call costs a fixed ~0.3 us whatever its size, and a step of an imdb-sized LSTM
+(batch 32, hidden 32) has ~1,000 values per gate, so the loop is written with as few
+calls per step as the algebra allows, each on contiguous operands of one shape (NumPy's
+fast path; a broadcasting call costs three plain ones):
 
-- feature-major states, (features, batch): each gate is a contiguous block of rows, and
-  OpenBLAS computes W @ h faster than h @ W^T (12 vs 19 us at batch 32, hidden 128;
-  196 vs 350 us at hidden 512);
-- one GEMM per step and no separate input projection: Z_k = [x_t; h_{t-1}; 1] (input,
-  state, a row of ones) times Wa = [W_ih | W_hh | b]. x is copied in, transposed, once
-  for all steps, and each step writes h_t straight into Z_{k+1};
-- gate rows in the order i, f, o, g with the sigmoid rows of Wa halved, so one tanh
-  activates all four gates (σ(a) = (1 + tanh(a/2)) / 2), and the cell state kept right
-  after g, so [i, f] * [g, c_{t-1}] is one multiply.
+- feature-major states, (features, batch): each gate is a contiguous block, and OpenBLAS
+  computes W @ h faster than h @ W^T (12 vs 19 us at batch 32, hidden 128);
+- one GEMM per step: Z_k = [x_t; h_{t-1}; 1] (input, state, a row of ones) times
+  Wa = [W_ih | W_hh | b]; x is copied in, transposed, once, and each step writes h_t
+  straight into Z_{k+1};
+- one tanh for the four gates: the sigmoid rows of Wa are halved, t = tanh(a/2) and
+  σ(a) = (1 + t) / 2;
+- the sums as a tiny GEMM. With the products p_f = c_{t-1} t_f and p_i = g t_i,
+      c_t = (c_{t-1} + p_f + g + p_i) / 2        and        σ_o = (t_o + 1) / 2
+  are two linear combinations of blocks [p_f, p_i, 1, c_{t-1}, g, t_o]: one product by a
+  (2, 6) matrix of halves computes both (0.5 us against 1 us for the three calls it
+  replaces).
 
-Inference: 8 calls a step. Training: the forward also leaves the factors through which
-backward passes the gradient (6 more calls a step, on data in cache), so each backward
-step is 9 calls. The equations are the ``LSTMCell`` docstring's; ``LSTMCell.step`` is
-the plain per-step reference, and both are tested against PyTorch.
+A step is then 6 calls: Wa Z_k, tanh, [c_{t-1}, g] * [t_f, t_i], the combination,
+tanh(c_t), σ_o * tanh(c_t). Training runs the same loop and, every few steps, computes
+the factors through which backward passes the gradient for those steps at once (a few
+calls over several steps' blocks while they are in cache); backward is 5 calls a step.
+The equations are the ``LSTMCell`` docstring's; ``LSTMCell.step`` is the plain per-step
+reference, and both are tested against PyTorch.
 
-Buffers are indexed by processing step k: k = t forward, k = T-1-t in reverse.
-Shapes: x (time, batch, input); Z (time+1, input+hidden+1, batch); the gate buffer
-(6*hidden, batch) holds rows [tanh(c_t), σ_i, σ_f, σ_o, g, c_{t-1}]. Big scratch buffers come from
-``_workspace`` (fresh pages cost a fault each).
+Buffers are indexed by processing step k: k = t forward, k = T-1-t in reverse. A
+"block" is one (hidden, batch) array. Big scratch buffers come from ``_workspace``
+(fresh pages cost a fault each).
 """
 from __future__ import annotations
 
@@ -33,28 +38,64 @@ import numpy as np
 
 from rnnkit.recurrent import _workspace
 
+# A step's slot: 9 blocks, [p_f, p_i, 1, c_{t-1}, g, t_o, t_f, t_i, tanh(c_{t-1})].
+# The gates' pre-activations and their tanh are blocks 4-7 (Wa's rows g, o, f, i), the
+# product [c, g] * [t_f, t_i] lands on blocks 0-1, the combination reads blocks 0-5 and
+# writes [c_t, σ_o] on the next slot's blocks 3-4 (σ_o is spent before that slot's
+# gates overwrite it), and tanh(c_t) goes to the next slot's block 8.
+SLOT = 9
+_C, _G, _TC = 3, 4, 8
+
+
+def _rows(H, blocks):
+    """Row indices of PyTorch's gate blocks (i=0, f=1, g=2, o=3) in the given order."""
+    return np.concatenate([np.arange(b * H, (b + 1) * H) for b in blocks])
+
 
 @functools.lru_cache(maxsize=64)
-def gate_order(H):
-    """Rows i, f, o, g taken from PyTorch's i, f, g, o: the sigmoid gates first."""
-    order = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H),
-                            np.arange(2 * H, 3 * H)])
+def loop_order(H):
+    """Wa's rows: g, o, f, i (the order of the slot's gate blocks)."""
+    order = _rows(H, (2, 3, 1, 0))
     order.flags.writeable = False
     return order
 
 
+@functools.lru_cache(maxsize=64)
+def grad_order(H):
+    """The gate rows of backward's ẽ: f, i, g, o."""
+    order = _rows(H, (1, 0, 2, 3))
+    order.flags.writeable = False
+    return order
+
+
+def grad_scale(H, dtype):
+    """1/S per row of ẽ (f, i, g, o): backward computes ẽ = S e, e the gradient of the
+    pre-activations; S = 4 on f, i and o, 2 on g (see the factors below)."""
+    s = np.full(4 * H, 0.25, dtype=dtype)
+    s[2 * H:3 * H] = 0.5
+    return s
+
+
 def fused_weights(w_ih, w_hh, bias):
-    """Wa (4*hidden, input+hidden+1): [W_ih | W_hh | b] in row order i, f, o, g, the
-    sigmoid rows (i, f, o) halved."""
+    """Wa (4*hidden, input+hidden+1): [W_ih | W_hh | b] in row order g, o, f, i, the
+    sigmoid rows (o, f, i) halved."""
     G, D = w_ih.shape
     H = G // 4
-    p = gate_order(H)
+    p = loop_order(H)
     wa = np.empty((G, D + H + 1), dtype=w_ih.dtype)
     wa[:, :D] = w_ih[p]
     wa[:, D:D + H] = w_hh[p]
     wa[:, D + H] = 0 if bias is None else bias[p]
-    wa[:3 * H] *= 0.5
+    wa[H:] *= 0.5
     return wa
+
+
+@functools.lru_cache(maxsize=8)
+def _combination(dtype):
+    """(2, 6): slot blocks [p_f, p_i, 1, c, g, t_o] -> [c_t, σ_o]."""
+    m = np.array([[0.5, 0.5, 0, 0.5, 0.5, 0], [0, 0, 0.5, 0, 0, 0.5]], dtype=dtype)
+    m.flags.writeable = False
+    return m
 
 
 def _inputs(x, h0, reverse):
@@ -77,108 +118,154 @@ def _keep_fm(keep, reverse):
     return (keep[::-1] if reverse else keep)[:, None, :]
 
 
-def _gate_buffers(H, B, dtype, c0):
-    """Two gate buffers used in turn, rows [tanh(c_t), i, f, o, g, c_{t-1}], and the
-    views the loops take of each: (pre-activations, sigmoid gates, [tanh c, σ_i], σ_i,
-    [σ_f, σ_o], σ_o, [i, f], [g, c_{t-1}], tanh(c_t), c_{t-1})."""
-    a = np.empty((2, 6 * H, B), dtype=dtype)
-    a[0, 5 * H:] = c0.T
-    return [(b[H:5 * H], b[H:4 * H], b[:2 * H], b[H:2 * H], b[2 * H:4 * H], b[3 * H:4 * H],
-             b[H:3 * H], b[4 * H:], b[:H], b[5 * H:]) for b in a]
+def _views(slot):
+    """What a step reads and writes in a slot: (gate pre-activations (4H, B),
+    [c, g], [t_f, t_i], [p_f, p_i], the combination's input (6, H*B), its output
+    (2, H*B), c, σ_o, tanh(c))."""
+    H, B = slot.shape[1:]
+    return (slot[4:8].reshape(4 * H, B), slot[3:5], slot[6:8], slot[0:2],
+            slot[0:6].reshape(6, H * B), slot[3:5].reshape(2, H * B),
+            slot[_C], slot[_G], slot[_TC])
 
 
 def infer(wa, x, h0, c0, keep=None, reverse=False):
     """Forward without a graph: (output (T, B, H), h_n (B, H), c_n (B, H)).
 
-    keep: None or bool (T, B), True where a step is padding (the state is carried).
-    Keeps no history but the output.
+    wa: :func:`fused_weights`. keep: None or bool (T, B), True where a step is padding
+    (the state is carried). Keeps no history but the output.
     """
     return _forward(wa, x, h0, c0, keep, reverse, None)
 
 
-# Training. The forward also leaves, per step, the factors through which backward
-# passes the gradient (the BPTT cache): with T = tanh(a') the tanh of every gate's
-# (halved for σ) pre-activation, d = 1 - T^2 is g' for g and 4 σ' for σ (σ' = σ(1 - σ)),
-# and per step (6H, B) rows
-#   [tanh(c_t) d_o, σ_i d_g, g d_i, c_{t-1} d_f, σ_f, σ_o (1 - tanh(c_t)^2)]
-#   = [fo, fg, fi, ff, σ_f, fc]
-# so that each backward step is a few products: dL/dh_t times fo and fc, dL/dc_t times
-# fg, fi, ff and σ_f. Orders are chosen so pairs come out of one call. The factor 4 is
-# left in: backward works with ẽ = S e, S = 4 on the σ rows and 1 on g, and
-# :func:`grad_scale` (1/S) turns it back (``LSTMCell.end_backward`` applies it).
-
-def grad_scale(H, dtype):
-    """1/S per gate row (i, f, o, g): 1/4 on the σ rows, 1 on g."""
-    s = np.ones(4 * H, dtype=dtype)
-    s[:3 * H] = 0.25
-    return s
-
+# Training. Backward needs, per step, the factors through which the gradient passes
+# (the BPTT cache). With t = tanh of the (halved for σ) pre-activations, d = 1 - t^2,
+# σ = (1 + t) / 2 and tc = tanh(c_t), per step 6 blocks
+#   F = [σ_f, c_{t-1} d_f, g d_i, 2 σ_i d_g, tc d_o, σ_o (1 - tc^2)]
+#     = [σ_f, ff,          fi,    fg,        fo,    fc]
+# so that, with δ = dL/dh_t and ĉ = dL/dc_t through both of its paths,
+#   [ẽ_o, w] = δ [fo, fc],   ĉ = dL/dc_t (from t+1) + w,
+#   [dL/dc_{t-1}, ẽ_f, ẽ_i, ẽ_g] = ĉ [σ_f, ff, fi, fg],   dL/dh_{t-1} = W^T e.
+# ẽ is S times the pre-activations' gradient e (:func:`grad_scale`). On padding steps
+# the factors are set so the gradient passes unchanged: ẽ = 0, w = 0, σ_f = 1.
 
 class Record:
-    """The BPTT cache: the factors (T, 6H, B) in processing order (see above). Its
-    buffer goes back to the workspace when the record is dropped."""
+    """The BPTT cache in processing order (see above): ``c_factors`` (T, 4, H, B), the
+    blocks [σ_f, ff, fi, fg] that multiply ĉ, and ``h_factors`` (T, 2, H, B), the blocks
+    [fo, fc] that multiply δ. Its buffers go back to the workspace when the record is
+    dropped."""
 
-    def __init__(self, factors):
-        self.factors = factors
-        weakref.finalize(self, _workspace.give, factors).atexit = False
+    def __init__(self, c_factors, h_factors):
+        self.c_factors, self.h_factors = c_factors, h_factors
+        weakref.finalize(self, _workspace.give, c_factors, h_factors).atexit = False
 
 
 def forward(wa, x, h0, c0, keep=None, reverse=False):
     """Forward keeping the backward factors: (Record, output (T, B, H), c_n (B, H))."""
     T, B, _ = x.shape
     H = wa.shape[0] // 4
-    factors = _workspace.take((T, 6 * H, B), x.dtype)
-    out, _, c_n = _forward(wa, x, h0, c0, keep, reverse, factors)
-    return Record(factors), out, c_n
+    record = Record(_workspace.take((T, 4, H, B), x.dtype),
+                    _workspace.take((T, 2, H, B), x.dtype))
+    out, _, c_n = _forward(wa, x, h0, c0, keep, reverse, record)
+    return record, out, c_n
 
 
-def _forward(wa, x, h0, c0, keep, reverse, factors):
-    """The forward loop of :func:`infer` and :func:`forward`; fills ``factors`` (or not,
-    when None). Returns (output (T, B, H), h_n, c_n)."""
+def _chunk(H, B):
+    """Steps per chunk: the slots, factors and scratch of a chunk stay in L2."""
+    return max(1, min(64, 6144 // (H * B)))
+
+
+def _forward(wa, x, h0, c0, keep, reverse, record):
+    """The forward loop of :func:`infer` and :func:`forward`; fills ``record``'s factors
+    (or not, when None). Returns (output (T, B, H), h_n, c_n)."""
     T, B, D = x.shape
     H = wa.shape[0] // 4
     dtype = x.dtype
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
-    cur, nxt = _gate_buffers(H, B, dtype, c0)
-    prod = np.empty((2 * H, B), dtype=dtype)
-    p_i, p_f = prod[:H], prod[H:]
-    d = np.empty((4 * H, B), dtype=dtype)                 # rows i, f, o, g
-    d_if, d_og = d[:2 * H], d[2 * H:]
-    htc = np.zeros((2 * H, B), dtype=dtype)               # [0, h tanh(c_t)]
-    half, one = np.array(0.5, dtype=dtype), np.array(1, dtype=dtype)
-    dot, tanh, mul, add, sub, copyto = (np.dot, np.tanh, np.multiply, np.add, np.subtract,
-                                        np.copyto)
+    train = record is not None
+    if train:
+        # Slot j serves chunk step j; slot n receives the chunk's last outputs.
+        n = _chunk(H, B)
+        slots = _workspace.take((n + 1, SLOT, H, B), dtype)
+        scratch = _workspace.take((n, 8, H, B), dtype)
+        views = [_views(s) for s in slots]
+    else:
+        n = 64                                    # two slots in turn
+        slots = np.empty((2, SLOT, H, B), dtype=dtype)
+        views = [_views(s) for s in slots] * (n // 2) + [_views(slots[0])]
+    # Step j's operands: its slot's (pre-activations, [c, g], [t_f, t_i], [p_f, p_i],
+    # combination input) and the next slot's (combination output, c_t, σ_o, tanh c_t),
+    # then c_{t-1} for padding.
+    steps = [views[j][:5] + views[j + 1][5:] + views[j][6:7] for j in range(n)]
+    slots[:, 2] = 1
+    slots[0, _C] = c0.T
+    wa_dot, comb_dot = wa.dot, _combination(dtype).dot
+    tanh, mul, copyto = np.tanh, np.multiply, np.copyto
     keep = _keep_fm(keep, reverse)
-    train = factors is not None
-    for k in range(T):
-        pre, sig, tc_i, _, f_o, o, i_f, g_c, tc, c = cur
-        c_new, h = nxt[9], zh[k + 1]
-        dot(wa, z[k], pre)
-        tanh(pre, pre)
+    last = views[0]
+    for k0 in range(0, T, n):
+        m = min(n, T - k0)
+        z_m, h_m = z[k0:k0 + m], zh[k0 + 1:k0 + m + 1]
+        if keep is None:
+            for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, _), zk, h in zip(
+                    steps, z_m, h_m):
+                wa_dot(zk, pre)
+                tanh(pre, pre)
+                mul(cg, tfi, pfi)             # [c t_f, g t_i]
+                comb_dot(c_in, c_out)         # [c_t, σ_o]
+                tanh(c_t, tc)
+                mul(s_o, tc, h)
+        else:
+            for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c), zk, h, h_prev, pad in zip(
+                    steps, z_m, h_m, zh[k0:k0 + m], keep[k0:k0 + m]):
+                wa_dot(zk, pre)
+                tanh(pre, pre)
+                mul(cg, tfi, pfi)
+                comb_dot(c_in, c_out)
+                tanh(c_t, tc)
+                mul(s_o, tc, h)
+                copyto(h, h_prev, where=pad)  # padding: the state is carried
+                copyto(c_t, c, where=pad)
         if train:
-            mul(pre, pre, d)
-            sub(one, d, d)                    # 1 - T^2
-        mul(sig, half, sig)
-        add(sig, half, sig)
-        mul(i_f, g_c, prod)                   # [i * g, f * c_{t-1}]
-        add(p_i, p_f, c_new)
-        tanh(c_new, tc)
-        mul(o, tc, h)
-        if train:
-            fk = factors[k]
-            mul(tc_i, d_og, fk[:2 * H])       # [fo, fg]
-            mul(g_c, d_if, fk[2 * H:4 * H])   # [fi, ff]
-            mul(h, tc, htc[H:])
-            sub(f_o, htc, fk[4 * H:])         # [σ_f, σ_o - h tanh(c) = fc]
-        if keep is not None:
-            copyto(h, zh[k], where=keep[k])
-            copyto(c_new, c, where=keep[k])
-        cur, nxt = nxt, cur
+            _factors(slots, m, h_m, record.c_factors[k0:k0 + m],
+                     record.h_factors[k0:k0 + m], scratch,
+                     None if keep is None else keep[k0:k0 + m])
+        last = views[m]
+        if last is not views[0]:
+            copyto(views[0][6], last[6])       # c, for the next chunk
+    c_n = last[6].T.copy()
+    if train:
+        _workspace.give(slots, scratch)
     out = zh[1:].transpose(0, 2, 1)
     out, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
     _workspace.give(z)
-    return out, h_n, cur[9].T.copy()
+    return out, h_n, c_n
+
+
+def _factors(slots, m, h, fc_, fh, scratch, keep):
+    """Backward's factors for a chunk of m steps, ``fc_`` (m, 4, H, B) = [σ_f, ff, fi, fg]
+    and ``fh`` (m, 2, H, B) = [fo, fc], from its slots (slot j: step j's gates and
+    c_{t-1}; slot j+1: its tanh(c_t)) and h (m, H, B)."""
+    dtype = slots.dtype
+    half, one = np.array(0.5, dtype=dtype), np.array(1, dtype=dtype)
+    mul, add, sub = np.multiply, np.add, np.subtract
+    s, tc = slots[:m], slots[1:m + 1, _TC]
+    d, u, tmp = scratch[:m, :4], scratch[:m, 4:7], scratch[:m, 7]
+    mul(s[:, 4:8], s[:, 4:8], d)
+    sub(one, d, d)                             # [d_g, d_o, d_f, d_i]
+    mul(s[:, 3:5], d[:, 2:4], fc_[:, 1:3])     # [ff, fi] = [c, g] [d_f, d_i]
+    add(s[:, 5:8], one, u)                     # [2 σ_o, 2 σ_f, 2 σ_i]
+    mul(u[:, 1], half, fc_[:, 0])              # σ_f
+    mul(u[:, 2], d[:, 0], fc_[:, 3])           # fg
+    mul(tc, d[:, 1], fh[:, 0])                 # fo
+    mul(u[:, 0], half, fh[:, 1])
+    mul(h, tc, tmp)
+    sub(fh[:, 1], tmp, fh[:, 1])               # fc = σ_o - h tc = σ_o (1 - tc^2)
+    if keep is not None:
+        pad = keep[:, None]                    # (m, 1, 1, B)
+        np.copyto(fc_[:, 1:], 0, where=pad)
+        np.copyto(fc_[:, 0], 1, where=keep)
+        np.copyto(fh, 0, where=pad)
 
 
 def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
@@ -186,52 +273,69 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
 
     w_hh: (4H, H), PyTorch's W_hh (rows i, f, g, o). d_seq: (T, B, H), the output's
     gradient; dh, dc: (B, H), the final states'. live: None or float (T, B), 1 on real
-    steps and 0 on padding. Returns (ẽ (T, B, 4H), dh0 (B, H), dc0 (B, H)): ẽ, in time
-    order and gate rows i, f, o, g, is S times the pre-activations' gradient; it is a
-    workspace buffer: give it back when done.
+    steps and 0 on padding (the same padding as the forward's). Returns
+    (ẽ (T, B, 4H), dh0 (B, H), dc0 (B, H)): ẽ, in time order and gate rows f, i, g, o,
+    is S times the pre-activations' gradient (:func:`grad_scale`); it is a workspace
+    buffer: give it back when done.
     """
-    factors = record.factors
     T, B, H = d_seq.shape
-    dtype = factors.dtype
-    w_t = w_hh[gate_order(H)] * grad_scale(H, dtype)[:, None]
-    w_t = np.ascontiguousarray(w_t.T)                  # (H, 4H): ẽ -> dL/dh_{t-1}
-    ds = _workspace.take((T, H, B), dtype)
-    np.copyto(ds, (d_seq[::-1] if reverse else d_seq).transpose(0, 2, 1))
-    d_seq = ds
-    dh, dc = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
-    # ẽ is made a chunk of steps at a time and copied to (time, batch, gates) while the
-    # chunk is still in cache (a transposing copy of the whole of it ran 2x slower).
-    n = min(T, max(1, 16384 // (H * B)))
-    e = np.empty((n, 4 * H, B), dtype=dtype)
+    dtype = d_seq.dtype
+    w_t = w_hh[grad_order(H)] * grad_scale(H, dtype)[:, None]
+    w_t = np.ascontiguousarray(w_t.T)                   # (H, 4H): ẽ -> dL/dh_{t-1}
+    n = _chunk(H, B)
+    # Chunk buffers. Row j of e serves chunk step j: [dL/dc_{t-1}, ẽ_f, ẽ_i, ẽ_g, ẽ_o,
+    # w]; row j+1 of r holds [the recurrent part of dL/dh_t, d_seq_t]. The extra rows
+    # (e's last, r's first) pass dL/dc and dL/dh between chunks. The sums δ and ĉ come
+    # out of tiny GEMMs, ready in as many copies as the products need: r's rows are
+    # pairs, and [w_t, dL/dc_t (from t+1)] sit side by side across two rows of e.
+    e = _workspace.take((n + 1, 6, H, B), dtype)
+    r = _workspace.take((n + 1, 2, H, B), dtype)
+    e_flat, r_flat = e.reshape(6 * (n + 1), H * B), r.reshape(n + 1, 2, H * B)
+    steps = [(r_flat[j + 1], e[j, 4:6], e_flat[6 * j + 5:6 * j + 7], e[j, 0:4],
+              e[j, 1:5].reshape(4 * H, B), r[j, 0]) for j in range(n)]
+    sum2_dot = np.ones((2, 2), dtype=dtype).dot
+    sum4_dot = np.ones((4, 2), dtype=dtype).dot
+    w_t_dot = w_t.dot
+    dd = np.empty((2, H, B), dtype=dtype)              # [δ, δ]
+    cc = np.empty((4, H, B), dtype=dtype)              # [ĉ, ĉ, ĉ, ĉ]
+    dd_flat, cc_flat = dd.reshape(2, H * B), cc.reshape(4, H * B)
     e_bm = _workspace.take((T, B, 4 * H), dtype)
     e_out = e_bm[::-1] if reverse else e_bm             # processing order
-    w = np.empty((H, B), dtype=dtype)
-    dot, mul, add = np.dot, np.multiply, np.add
+    d_seq = d_seq[::-1] if reverse else d_seq
+    fa, fb = record.c_factors, record.h_factors
     if live is not None:
-        live = np.ascontiguousarray((live[::-1] if reverse else live)[:, None, :])
-        dead = 1 - live
-        carry_h, carry_c = np.empty_like(dh), np.empty_like(dc)
-    for k1 in range(T, 0, -n):
-        k0 = max(0, k1 - n)
-        for k in range(k1 - 1, k0 - 1, -1):
-            add(dh, d_seq[k], dh)
-            if live is not None:
-                mul(dh, dead[k], carry_h)
-                mul(dc, dead[k], carry_c)
-                dh *= live[k]
-                dc *= live[k]
-            ek, fk = e[k - k0], factors[k]
-            mul(dh, fk[:H], ek[2 * H:3 * H])                   # o
-            mul(dh, fk[5 * H:], w)
-            add(dc, w, dc)                                     # dL/dc_t, all paths
-            mul(dc, fk[2 * H:3 * H], ek[:H])                   # i
-            mul(dc, fk[3 * H:4 * H], ek[H:2 * H])              # f
-            mul(dc, fk[H:2 * H], ek[3 * H:])                   # g
-            mul(dc, fk[4 * H:5 * H], dc)                       # -> dL/dc_{t-1}
-            dot(w_t, ek, dh)                                   # -> dL/dh_{t-1}
-            if live is not None:
-                dh += carry_h
-                dc += carry_c
-        np.copyto(e_out[k0:k1], e[:k1 - k0].transpose(0, 2, 1))
-    _workspace.give(ds)
-    return e_bm, dh.T.copy(), dc.T.copy()
+        dead = np.ascontiguousarray(1 - (live[::-1] if reverse else live))[:, None, :]
+        carry = np.empty((H, B), dtype=dtype)
+    mul, add = np.multiply, np.add
+    k1, m = T, T - (T - 1) // n * n if T else 0        # the top chunk, maybe short
+    r[m, 0] = dh.T
+    e[m, 0] = dc.T
+    while k1 > 0:
+        k0 = k1 - m
+        np.copyto(r[1:m + 1, 1], d_seq[k0:k1].transpose(0, 2, 1))
+        if live is None:
+            for (r_in, e_ow, e_pair, e_c, e_gates, r_out), fa_k, fb_k in zip(
+                    steps[m - 1::-1], fa[k0:k1][::-1], fb[k0:k1][::-1]):
+                sum2_dot(r_in, dd_flat)        # [δ, δ]
+                mul(dd, fb_k, e_ow)            # [ẽ_o, w]
+                sum4_dot(e_pair, cc_flat)      # ĉ = w + dL/dc_t, 4 times
+                mul(cc, fa_k, e_c)             # [dL/dc_{t-1}, ẽ_f, ẽ_i, ẽ_g]
+                w_t_dot(e_gates, r_out)        # dL/dh_{t-1}, recurrent part
+        else:
+            for (r_in, e_ow, e_pair, e_c, e_gates, r_out), fa_k, fb_k, dead_k in zip(
+                    steps[m - 1::-1], fa[k0:k1][::-1], fb[k0:k1][::-1],
+                    dead[k0:k1][::-1]):
+                sum2_dot(r_in, dd_flat)
+                mul(dd, fb_k, e_ow)
+                sum4_dot(e_pair, cc_flat)
+                mul(cc, fa_k, e_c)
+                w_t_dot(e_gates, r_out)
+                mul(dd[0], dead_k, carry)      # padding: δ passes unchanged
+                add(r_out, carry, r_out)
+        np.copyto(e_out[k0:k1], e[:m, 1:5].reshape(m, 4 * H, B).transpose(0, 2, 1))
+        k1, m = k0, n
+        r[m, 0] = r[0, 0]
+        e[m, 0] = e[0, 0]
+    dh0, dc0 = r[0, 0].T.copy(), e[0, 0].T.copy()
+    _workspace.give(e, r)
+    return e_bm, dh0, dc0

@@ -141,7 +141,8 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
         c, h = cell, hist
         if autograd.retaining_graph():   # BPTT spends its cache: run it on copies
             c, h = copy.deepcopy((cell, hist), {id(hist.compiled): hist.compiled})
-        dx, d_init, grads = scan_backward(c, x.data, h, d_out, d_finals, mask)
+        dx, d_init, grads = scan_backward(c, x.data, h, d_out, d_finals, mask,
+                                          need_dx=x.requires_grad)
         return (dx, *(d_init[k] for k, _ in init_t), *(grads[k] for k in params))
 
     return Tensor._make_many([out] + finals, parents, backward, op.upper())

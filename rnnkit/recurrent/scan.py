@@ -53,6 +53,7 @@ class History:
         self.reverse = reverse
         self.compiled = None  # the module of compiled loops, if they ran forward
         self.own_loop = False  # True if the cell's own NumPy loop ran forward
+        self.need_dx = True    # False when backward may skip the input's gradient
 
     @property
     def init(self):
@@ -155,13 +156,16 @@ def scan_infer(cell, x, init_states, mask=None, reverse=False):
     return hist.states[0], hist.finals()
 
 
-def scan_backward(cell, x, hist, d_seq, d_final, mask=None):
+def scan_backward(cell, x, hist, d_seq, d_final, mask=None, need_dx=True):
     """BPTT through ``scan_forward``: gradients for x, the initial states and the weights.
 
     d_seq: (time, batch, output_size), the gradient of the output sequence (states[0]);
     d_final: tuple of (batch, state_size_k) arrays or None, gradients of the final states.
+    need_dx: False skips the input's gradient (a GEMM over every step) and returns None
+    for it, as when x does not require grad.
     Returns (dx, d_init_states, param_grads) where param_grads is the cell's dict.
     """
+    hist.need_dx = need_dx
     d = [np.zeros_like(s) if g is None else np.array(g, dtype=s.dtype)
          for s, g in zip(hist.init, d_final)]
     if hist.compiled is not None:

@@ -160,10 +160,10 @@ def test_lstm_numpy_loop_equals_the_step_reference_at_the_edges(each_backend, mo
 @pytest.mark.parametrize("padded", [False, True])
 def test_lstm_numpy_loop_equals_the_step_reference_across_chunks(each_backend, monkeypatch,
                                                                  steps, reverse, padded):
-    """``lstm_loop`` works a few steps at a time (training factors, backward buffers):
-    with chunks of 3 steps, sequences of 7 (a short chunk first) and 9 (whole chunks)
-    steps, padded or not, equal the per-step reference in outputs, final states and
-    every gradient."""
+    """``lstm_loop``'s backward works a chunk of steps at a time (its buffers, and the
+    gradients passed from one chunk to the next): with chunks of 3 steps, sequences of
+    7 (a short chunk first) and 9 (whole chunks) steps, padded or not, equal the
+    per-step reference in outputs, final states and every gradient."""
     if each_backend != "numpy":
         pytest.skip("the NumPy loop")
     from rnnkit.recurrent import lstm_loop
@@ -187,3 +187,44 @@ def test_lstm_numpy_loop_equals_the_step_reference_across_chunks(each_backend, m
     monkeypatch.setattr(LSTMCell, "own_loop", lambda self: False)
     for a, b in zip(ours, run()):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["rnn", "lstm", "gru"])
+def test_an_input_without_grad_gets_none_and_the_weights_the_same_gradients(mode,
+                                                                           monkeypatch):
+    """Backward skips the input's gradient (a GEMM over every step) when x does not
+    require grad: that product is not computed, x.grad stays None, and every other
+    gradient is what it is when x does require grad."""
+    from rnnkit.recurrent import _proj
+
+    products = []
+
+    def spy(a, b):
+        products.append((a.shape, b.shape))
+        return np.dot(a, b)
+
+    monkeypatch.setattr(_proj, "matmul", spy)
+    rng = np.random.default_rng(6)
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[mode]
+    x = rng.normal(size=(T, B, D))
+    w = weights(rng, gates)
+    states = [rng.normal(size=(B, H)) for _ in range(2 if mode == "lstm" else 1)]
+
+    def grads(x_needs_grad):
+        xt = rnnkit.tensor(x, requires_grad=x_needs_grad)
+        p = {k: rnnkit.tensor(v, requires_grad=True) for k, v in w.items()}
+        s = [rnnkit.tensor(v, requires_grad=True) for v in states]
+        out = getattr(R, mode)(xt, *s, **p)[0]
+        products.clear()
+        (out * out).sum().backward()
+        return xt.grad, [p[k].grad.numpy() for k in p] + [v.grad.numpy() for v in s]
+
+    def input_products():   # (T*B, G) @ (G, D): the input's gradient
+        return sum(b[1] == D and a[0] == T * B for a, b in products)
+
+    dx_with, with_x = grads(True)
+    assert dx_with is not None and input_products() == 1
+    dx_without, without_x = grads(False)
+    assert dx_without is None and input_products() == 0
+    for a, b in zip(with_x, without_x):
+        np.testing.assert_array_equal(a, b)

@@ -19,9 +19,10 @@ fast path; a broadcasting call costs three plain ones):
   replaces).
 
 A step is then 6 calls: Wa Z_k, tanh, [c_{t-1}, g] * [t_f, t_i], the combination,
-tanh(c_t), σ_o * tanh(c_t). Training runs the same loop and, every few steps, computes
-the factors through which backward passes the gradient for those steps at once (a few
-calls over several steps' blocks while they are in cache); backward is 5 calls a step.
+tanh(c_t), σ_o * tanh(c_t). Training runs the same step and 7 more calls that leave the
+factors through which backward passes the gradient (computing them afterwards over many
+steps at once was slower: NumPy runs a call over blocks spaced apart ~3x slower per
+value than over contiguous ones); backward is 5 calls a step.
 The equations are the ``LSTMCell`` docstring's; ``LSTMCell.step`` is the plain per-step
 reference, and both are tested against PyTorch.
 
@@ -32,6 +33,7 @@ Buffers are indexed by processing step k: k = t forward, k = T-1-t in reverse. A
 from __future__ import annotations
 
 import functools
+import itertools
 import weakref
 
 import numpy as np
@@ -90,14 +92,6 @@ def fused_weights(w_ih, w_hh, bias):
     return wa
 
 
-@functools.lru_cache(maxsize=8)
-def _combination(dtype):
-    """(2, 6): slot blocks [p_f, p_i, 1, c, g, t_o] -> [c_t, σ_o]."""
-    m = np.array([[0.5, 0.5, 0, 0.5, 0.5, 0], [0, 0, 0.5, 0, 0, 0.5]], dtype=dtype)
-    m.flags.writeable = False
-    return m
-
-
 def _inputs(x, h0, reverse):
     """Z (T+1, D+H+1, B): x_t^T in the top rows in processing order, h0^T in Z[0]'s
     state rows, ones in the last row. The state rows of Z[1:] are filled by the loop."""
@@ -118,14 +112,34 @@ def _keep_fm(keep, reverse):
     return (keep[::-1] if reverse else keep)[:, None, :]
 
 
-def _views(slot):
-    """What a step reads and writes in a slot: (gate pre-activations (4H, B),
-    [c, g], [t_f, t_i], [p_f, p_i], the combination's input (6, H*B), its output
-    (2, H*B), c, σ_o, tanh(c))."""
-    H, B = slot.shape[1:]
-    return (slot[4:8].reshape(4 * H, B), slot[3:5], slot[6:8], slot[0:2],
-            slot[0:6].reshape(6, H * B), slot[3:5].reshape(2, H * B),
-            slot[_C], slot[_G], slot[_TC])
+def _steps(slots, train):
+    """Each step's operands for the two slots used in turn: its slot's (pre-activations
+    (4H, B), [c, g], [t_f, t_i], [p_f, p_i], the combination's input) and the next
+    slot's (the combination's output, c_t, σ_o, tanh c_t), then c_{t-1}; training adds
+    the next slot's [2 σ_i, tanh c_t] and σ_f (the training combination's extra rows)."""
+    H, B = slots.shape[2:]
+    k, r = (8, 5) if train else (6, 2)
+    out = []
+    for s, n in ((slots[0], slots[1]), (slots[1], slots[0])):
+        step = (s[4:8].reshape(4 * H, B), s[3:5], s[6:8], s[0:2],
+                s[:k].reshape(k, H * B), n[3:3 + r].reshape(r, H * B),
+                n[_C], n[_G], n[_TC], s[_C])
+        out.append(step + (n[7:9], n[5]) if train else step)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _combination(dtype, train):
+    """Slot blocks [p_f, p_i, 1, c, g, t_o] -> [c_t, σ_o]: (2, 6). Training also reads
+    [t_f, t_i] and writes [σ_f, 0, 2 σ_i] after σ_o: (5, 8)."""
+    m = np.zeros((5, 8), dtype=dtype)
+    m[0, [0, 1, 3, 4]] = 0.5        # c_t = (p_f + p_i + c + g) / 2
+    m[1, [2, 5]] = 0.5              # σ_o = (1 + t_o) / 2
+    m[2, [2, 6]] = 0.5              # σ_f = (1 + t_f) / 2
+    m[4, [2, 7]] = 1                # 2 σ_i = 1 + t_i
+    m = m if train else np.ascontiguousarray(m[:2, :6])
+    m.flags.writeable = False
+    return m
 
 
 def infer(wa, x, h0, c0, keep=None, reverse=False):
@@ -145,127 +159,104 @@ def infer(wa, x, h0, c0, keep=None, reverse=False):
 # so that, with δ = dL/dh_t and ĉ = dL/dc_t through both of its paths,
 #   [ẽ_o, w] = δ [fo, fc],   ĉ = dL/dc_t (from t+1) + w,
 #   [dL/dc_{t-1}, ẽ_f, ẽ_i, ẽ_g] = ĉ [σ_f, ff, fi, fg],   dL/dh_{t-1} = W^T e.
-# ẽ is S times the pre-activations' gradient e (:func:`grad_scale`). On padding steps
+# ẽ is S times the pre-activations' gradient e (:func:`grad_scale`). The forward makes
+# them in 7 calls a step, on blocks still in cache: d for the four gates in two, then
+# [ff, fi] = [c, g] d_{f,i} and [fg, fo] = [2 σ_i, tc] d_{g,o} (the training combination
+# puts 2 σ_i beside tanh c_t), h tc and σ_o - h tc, and a copy of σ_f. On padding steps
 # the factors are set so the gradient passes unchanged: ẽ = 0, w = 0, σ_f = 1.
 
 class Record:
-    """The BPTT cache in processing order (see above): ``c_factors`` (T, 4, H, B), the
-    blocks [σ_f, ff, fi, fg] that multiply ĉ, and ``h_factors`` (T, 2, H, B), the blocks
-    [fo, fc] that multiply δ. Its buffers go back to the workspace when the record is
-    dropped."""
+    """The BPTT cache: ``factors`` (T, 6, H, B) in processing order (see above). Its
+    buffer goes back to the workspace when the record is dropped."""
 
-    def __init__(self, c_factors, h_factors):
-        self.c_factors, self.h_factors = c_factors, h_factors
-        weakref.finalize(self, _workspace.give, c_factors, h_factors).atexit = False
+    def __init__(self, factors):
+        self.factors = factors
+        weakref.finalize(self, _workspace.give, factors).atexit = False
 
 
 def forward(wa, x, h0, c0, keep=None, reverse=False):
     """Forward keeping the backward factors: (Record, output (T, B, H), c_n (B, H))."""
     T, B, _ = x.shape
     H = wa.shape[0] // 4
-    record = Record(_workspace.take((T, 4, H, B), x.dtype),
-                    _workspace.take((T, 2, H, B), x.dtype))
-    out, _, c_n = _forward(wa, x, h0, c0, keep, reverse, record)
+    record = Record(_workspace.take((T, 6, H, B), x.dtype))
+    out, _, c_n = _forward(wa, x, h0, c0, keep, reverse, record.factors)
     return record, out, c_n
 
 
 def _chunk(H, B):
-    """Steps per chunk: the slots, factors and scratch of a chunk stay in L2."""
+    """Backward's steps per chunk: its buffers for a chunk stay in L2."""
     return max(1, min(64, 6144 // (H * B)))
 
 
-def _forward(wa, x, h0, c0, keep, reverse, record):
-    """The forward loop of :func:`infer` and :func:`forward`; fills ``record``'s factors
-    (or not, when None). Returns (output (T, B, H), h_n, c_n)."""
+def _forward(wa, x, h0, c0, keep, reverse, factors):
+    """The forward loop of :func:`infer` and :func:`forward`; fills ``factors`` (or not,
+    when None). Returns (output (T, B, H), h_n, c_n)."""
     T, B, D = x.shape
     H = wa.shape[0] // 4
     dtype = x.dtype
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
-    train = record is not None
-    if train:
-        # Slot j serves chunk step j; slot n receives the chunk's last outputs.
-        n = _chunk(H, B)
-        slots = _workspace.take((n + 1, SLOT, H, B), dtype)
-        scratch = _workspace.take((n, 8, H, B), dtype)
-        views = [_views(s) for s in slots]
-    else:
-        n = 64                                    # two slots in turn
-        slots = np.empty((2, SLOT, H, B), dtype=dtype)
-        views = [_views(s) for s in slots] * (n // 2) + [_views(slots[0])]
-    # Step j's operands: its slot's (pre-activations, [c, g], [t_f, t_i], [p_f, p_i],
-    # combination input) and the next slot's (combination output, c_t, σ_o, tanh c_t),
-    # then c_{t-1} for padding.
-    steps = [views[j][:5] + views[j + 1][5:] + views[j][6:7] for j in range(n)]
+    train = factors is not None
+    slots = np.empty((2, SLOT, H, B), dtype=dtype)
     slots[:, 2] = 1
     slots[0, _C] = c0.T
-    wa_dot, comb_dot = wa.dot, _combination(dtype).dot
-    tanh, mul, copyto = np.tanh, np.multiply, np.copyto
+    steps = itertools.cycle(_steps(slots, train))
+    wa_dot, comb_dot = wa.dot, _combination(dtype, train).dot
+    tanh, mul, sub, copyto = np.tanh, np.multiply, np.subtract, np.copyto
     keep = _keep_fm(keep, reverse)
-    last = views[0]
-    for k0 in range(0, T, n):
-        m = min(n, T - k0)
-        z_m, h_m = z[k0:k0 + m], zh[k0 + 1:k0 + m + 1]
-        if keep is None:
-            for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, _), zk, h in zip(
-                    steps, z_m, h_m):
-                wa_dot(zk, pre)
-                tanh(pre, pre)
-                mul(cg, tfi, pfi)             # [c t_f, g t_i]
-                comb_dot(c_in, c_out)         # [c_t, σ_o]
-                tanh(c_t, tc)
-                mul(s_o, tc, h)
-        else:
-            for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c), zk, h, h_prev, pad in zip(
-                    steps, z_m, h_m, zh[k0:k0 + m], keep[k0:k0 + m]):
-                wa_dot(zk, pre)
-                tanh(pre, pre)
-                mul(cg, tfi, pfi)
-                comb_dot(c_in, c_out)
-                tanh(c_t, tc)
-                mul(s_o, tc, h)
-                copyto(h, h_prev, where=pad)  # padding: the state is carried
+    if not train and keep is None:
+        for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, _), zk, h in zip(
+                steps, z[:T], zh[1:]):
+            wa_dot(zk, pre)
+            tanh(pre, pre)
+            mul(cg, tfi, pfi)                 # [c t_f, g t_i]
+            comb_dot(c_in, c_out)             # [c_t, σ_o]
+            tanh(c_t, tc)
+            mul(s_o, tc, h)
+    elif not train:
+        for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c), zk, h, h_prev, pad in zip(
+                steps, z[:T], zh[1:], zh[:T], keep):
+            wa_dot(zk, pre)
+            tanh(pre, pre)
+            mul(cg, tfi, pfi)
+            comb_dot(c_in, c_out)
+            tanh(c_t, tc)
+            mul(s_o, tc, h)
+            copyto(h, h_prev, where=pad)      # padding: the state is carried
+            copyto(c_t, c, where=pad)
+    else:
+        one = np.array(1, dtype=dtype)
+        d = np.empty((4 * H, B), dtype=dtype)              # [d_g, d_o, d_f, d_i]
+        d_go, d_fi = d.reshape(4, H, B)[:2], d.reshape(4, H, B)[2:]
+        tmp = np.empty((H, B), dtype=dtype)
+        for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c, ui_tc, s_f), zk, h, h_prev, \
+                pad, f_0, f_12, f_34, f_5 in zip(
+                steps, z[:T], zh[1:], zh[:T], itertools.repeat(None) if keep is None else keep,
+                factors[:, 0], factors[:, 1:3], factors[:, 3:5], factors[:, 5]):
+            wa_dot(zk, pre)
+            tanh(pre, pre)
+            mul(cg, tfi, pfi)
+            comb_dot(c_in, c_out)             # [c_t, σ_o, σ_f, 0, 2 σ_i]
+            tanh(c_t, tc)
+            mul(s_o, tc, h)
+            mul(pre, pre, d)
+            sub(one, d, d)
+            mul(cg, d_fi, f_12)               # [ff, fi]
+            mul(ui_tc, d_go, f_34)            # [fg, fo]
+            mul(h, tc, tmp)
+            sub(s_o, tmp, f_5)                # fc = σ_o - h tc = σ_o (1 - tc^2)
+            copyto(f_0, s_f)                  # σ_f
+            if keep is not None:
+                copyto(h, h_prev, where=pad)
                 copyto(c_t, c, where=pad)
-        if train:
-            _factors(slots, m, h_m, record.c_factors[k0:k0 + m],
-                     record.h_factors[k0:k0 + m], scratch,
-                     None if keep is None else keep[k0:k0 + m])
-        last = views[m]
-        if last is not views[0]:
-            copyto(views[0][6], last[6])       # c, for the next chunk
-    c_n = last[6].T.copy()
-    if train:
-        _workspace.give(slots, scratch)
+        if keep is not None:
+            np.copyto(factors[:, 1:], 0, where=keep[:, None])
+            np.copyto(factors[:, 0], 1, where=keep)
+    c_n = slots[T % 2, _C].T.copy()
     out = zh[1:].transpose(0, 2, 1)
     out, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
     _workspace.give(z)
     return out, h_n, c_n
-
-
-def _factors(slots, m, h, fc_, fh, scratch, keep):
-    """Backward's factors for a chunk of m steps, ``fc_`` (m, 4, H, B) = [σ_f, ff, fi, fg]
-    and ``fh`` (m, 2, H, B) = [fo, fc], from its slots (slot j: step j's gates and
-    c_{t-1}; slot j+1: its tanh(c_t)) and h (m, H, B)."""
-    dtype = slots.dtype
-    half, one = np.array(0.5, dtype=dtype), np.array(1, dtype=dtype)
-    mul, add, sub = np.multiply, np.add, np.subtract
-    s, tc = slots[:m], slots[1:m + 1, _TC]
-    d, u, tmp = scratch[:m, :4], scratch[:m, 4:7], scratch[:m, 7]
-    mul(s[:, 4:8], s[:, 4:8], d)
-    sub(one, d, d)                             # [d_g, d_o, d_f, d_i]
-    mul(s[:, 3:5], d[:, 2:4], fc_[:, 1:3])     # [ff, fi] = [c, g] [d_f, d_i]
-    add(s[:, 5:8], one, u)                     # [2 σ_o, 2 σ_f, 2 σ_i]
-    mul(u[:, 1], half, fc_[:, 0])              # σ_f
-    mul(u[:, 2], d[:, 0], fc_[:, 3])           # fg
-    mul(tc, d[:, 1], fh[:, 0])                 # fo
-    mul(u[:, 0], half, fh[:, 1])
-    mul(h, tc, tmp)
-    sub(fh[:, 1], tmp, fh[:, 1])               # fc = σ_o - h tc = σ_o (1 - tc^2)
-    if keep is not None:
-        pad = keep[:, None]                    # (m, 1, 1, B)
-        np.copyto(fc_[:, 1:], 0, where=pad)
-        np.copyto(fc_[:, 0], 1, where=keep)
-        np.copyto(fh, 0, where=pad)
 
 
 def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
@@ -302,7 +293,7 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     e_bm = _workspace.take((T, B, 4 * H), dtype)
     e_out = e_bm[::-1] if reverse else e_bm             # processing order
     d_seq = d_seq[::-1] if reverse else d_seq
-    fa, fb = record.c_factors, record.h_factors
+    fa, fb = record.factors[:, :4], record.factors[:, 4:]
     if live is not None:
         dead = np.ascontiguousarray(1 - (live[::-1] if reverse else live))[:, None, :]
         carry = np.empty((H, B), dtype=dtype)

@@ -120,11 +120,12 @@ class LSTMCell:
         self.gates, d[0][...], d[1][...] = lstm_loop.backward(
             self.w_hh, self.record, d_seq, d[0], d[1], live, hist.reverse)
         del self.record                 # its buffers go back to the workspace
-        # gates holds S times the pre-activations' gradient, rows f, i, g, o: scale 1/S.
+        # gates, (4H, T, B), holds S times the pre-activations' gradient, rows f, i, g, o:
+        # scale 1/S.
         self.perm = lstm_loop.grad_order(self.H)
         self.scale = lstm_loop.grad_scale(self.H, self.gates.dtype)
         self.w_ih_ = self.w_ih[self.perm] * self.scale[:, None]
-        dx, grads = self.end_backward(x, hist)
+        dx, grads = self.end_backward(x, hist, gates_major=True)
         _workspace.give(self.gates)
         del self.gates
         return dx, grads
@@ -212,10 +213,10 @@ class LSTMCell:
         np.multiply(raw, self.dact[t], out=z)   # the gates are spent: z holds dL/da'
         np.matmul(z, self.w_hh_, out=dh)
 
-    def end_backward(self, x, hist):
+    def end_backward(self, x, hist, gates_major=False):
         dz = self.gates
-        dx, dw_ih, db = input_grads(x, self.w_ih_, dz, hist.need_dx)
-        dw_hh = hist.outer_prev(dz, 0)
+        dx, dw_ih, db = input_grads(x, self.w_ih_, dz, hist.need_dx, gates_major)
+        dw_hh = hist.outer_prev(dz, 0, gates_major)
         if self.perm is not None:
             # Back from the scaled, reordered rows (a' = S P a) to PyTorch's layout.
             inv, s = np.argsort(self.perm), self.scale[:, None]

@@ -43,8 +43,9 @@ from rnnkit.recurrent import _workspace
 # A step's slot: 9 blocks, [p_f, p_i, 1, c_{t-1}, g, t_o, t_f, t_i, tanh(c_{t-1})].
 # The gates' pre-activations and their tanh are blocks 4-7 (Wa's rows g, o, f, i), the
 # product [c, g] * [t_f, t_i] lands on blocks 0-1, the combination reads blocks 0-5 and
-# writes [c_t, σ_o] on the next slot's blocks 3-4 (σ_o is spent before that slot's
-# gates overwrite it), and tanh(c_t) goes to the next slot's block 8.
+# writes [c_t, σ_o] on the next slot's blocks 3-4 (training: reads 0-7, writes
+# [c_t, σ_o, σ_f, 0, 2 σ_i] on 3-7; all is spent before the next step's gates overwrite
+# blocks 4-7), and tanh(c_t) goes to the next slot's block 8.
 SLOT = 9
 _C, _G, _TC = 3, 4, 8
 
@@ -265,9 +266,10 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     w_hh: (4H, H), PyTorch's W_hh (rows i, f, g, o). d_seq: (T, B, H), the output's
     gradient; dh, dc: (B, H), the final states'. live: None or float (T, B), 1 on real
     steps and 0 on padding (the same padding as the forward's). Returns
-    (ẽ (T, B, 4H), dh0 (B, H), dc0 (B, H)): ẽ, in time order and gate rows f, i, g, o,
-    is S times the pre-activations' gradient (:func:`grad_scale`); it is a workspace
-    buffer: give it back when done.
+    (ẽ (4H, T, B), dh0 (B, H), dc0 (B, H)): ẽ, gate rows f, i, g, o, then time order, is
+    S times the pre-activations' gradient (:func:`grad_scale`); it is a workspace buffer:
+    give it back when done. Gates-major, so each step's block goes in with a copy of
+    whole rows, and the weight gradients are GEMMs over contiguous rows.
     """
     T, B, H = d_seq.shape
     dtype = d_seq.dtype
@@ -290,8 +292,8 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     dd = np.empty((2, H, B), dtype=dtype)              # [δ, δ]
     cc = np.empty((4, H, B), dtype=dtype)              # [ĉ, ĉ, ĉ, ĉ]
     dd_flat, cc_flat = dd.reshape(2, H * B), cc.reshape(4, H * B)
-    e_bm = _workspace.take((T, B, 4 * H), dtype)
-    e_out = e_bm[::-1] if reverse else e_bm             # processing order
+    e_gm = _workspace.take((4 * H, T, B), dtype)
+    e_out = e_gm[:, ::-1] if reverse else e_gm          # processing order
     d_seq = d_seq[::-1] if reverse else d_seq
     fa, fb = record.factors[:, :4], record.factors[:, 4:]
     if live is not None:
@@ -323,10 +325,10 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
                 w_t_dot(e_gates, r_out)
                 mul(dd[0], dead_k, carry)      # padding: δ passes unchanged
                 add(r_out, carry, r_out)
-        np.copyto(e_out[k0:k1], e[:m, 1:5].reshape(m, 4 * H, B).transpose(0, 2, 1))
+        np.copyto(e_out[:, k0:k1], e[:m, 1:5].reshape(m, 4 * H, B).transpose(1, 0, 2))
         k1, m = k0, n
         r[m, 0] = r[0, 0]
         e[m, 0] = e[0, 0]
     dh0, dc0 = r[0, 0].T.copy(), e[0, 0].T.copy()
     _workspace.give(e, r)
-    return e_bm, dh0, dc0
+    return e_gm, dh0, dc0

@@ -85,18 +85,23 @@ class History:
         """Copies of every final state: the op's h_n (and c_n)."""
         return [np.array(self.final(k)) for k in range(len(self.states))]
 
-    def outer_prev(self, d, k):
+    def outer_prev(self, d, k, gates_major=False):
         """sum_t d[t]^T @ prev_k(t), where prev_k(t) is state k before step t: a weight
-        gradient, as two GEMMs and no copies. d: (time, batch, n) -> (n, state_size)."""
+        gradient, as two GEMMs and no copies. d: (time, batch, n) -> (n, state_size);
+        with ``gates_major``, d is (n, time, batch)."""
         seq = self.states[k]
-        n, m = d.shape[-1], seq.shape[-1]
+        n, m = d.shape[0 if gates_major else -1], seq.shape[-1]
         if self.reverse:    # the step at t follows state t + 1
             steps, before, first = slice(None, -1), slice(1, None), -1
         else:               # the step at t follows state t - 1
             steps, before, first = slice(1, None), slice(None, -1), 0
-        out = matmul(d[steps].reshape(-1, n).T, seq[before].reshape(-1, m))
+        if gates_major:
+            d_steps, d_first = d[:, steps].reshape(n, -1), d[:, first]
+        else:
+            d_steps, d_first = d[steps].reshape(-1, n).T, d[first].T
+        out = matmul(d_steps, seq[before].reshape(-1, m))
         if self._init[k] is not None:   # a zero initial state adds nothing
-            out = out + matmul(d[first].T, self._init[k])
+            out = out + matmul(d_first, self._init[k])
         return out
 
 

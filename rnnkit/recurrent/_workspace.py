@@ -32,7 +32,21 @@ def take(shape, dtype):
         a = stack.pop()
         pool.nbytes -= a.nbytes
         return a
-    return np.empty(shape, dtype=dtype)
+    return aligned_empty(shape, dtype)
+
+
+def aligned_empty(shape, dtype):
+    """``np.empty`` starting on a 64-byte boundary (a cache line, an AVX-512 vector).
+
+    malloc only promises 16 bytes, so without this the loops' blocks straddle cache
+    lines in some processes and not in others; the training loop ran 3-10% slower
+    unaligned here.
+    """
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(n + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + n].view(dtype).reshape(shape)
 
 
 def give(*arrays):

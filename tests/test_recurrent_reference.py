@@ -228,3 +228,38 @@ def test_an_input_without_grad_gets_none_and_the_weights_the_same_gradients(mode
     assert dx_without is None and input_products() == 0
     for a, b in zip(with_x, without_x):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("steps", [1, 7])
+@pytest.mark.parametrize("batch", [1, 4])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_numpy_inference_loop_equals_the_step_reference(each_backend, monkeypatch,
+                                                            steps, batch, reverse, bias):
+    """The NumPy backend's own GRU inference loop (``gru_loop``, under no_grad) against
+    the per-step cell run by the shared scan: padded sequences (one of length 0), either
+    direction, with and without biases; outputs and final state to 1e-12."""
+    if each_backend != "numpy":
+        pytest.skip("the NumPy loop")
+    from rnnkit.recurrent.gru import GRUCell
+
+    rng = np.random.default_rng(7)
+    w = weights(rng, 3)
+    if not bias:
+        w["b_ih"] = w["b_hh"] = None
+    x, h0 = rng.normal(size=(steps, batch, D)), rng.normal(size=(batch, H))
+    lengths = np.arange(batch) % (steps + 1)
+
+    def run():
+        with rnnkit.no_grad():
+            out, h_n = R.gru(x, h0, **w, reverse=reverse, lengths=lengths)
+        return out.numpy(), h_n.numpy()
+
+    calls = []
+    monkeypatch.setattr(GRUCell, "loop_infer",
+                        lambda self, *a, _f=GRUCell.loop_infer: calls.append(1) or _f(self, *a))
+    ours = run()
+    assert calls, "the GRU's own inference loop did not run"
+    monkeypatch.setattr(GRUCell, "own_infer", lambda self: False)
+    for a, b in zip(ours, run()):
+        np.testing.assert_allclose(a, b, atol=1e-12)

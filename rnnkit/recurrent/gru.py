@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.recurrent import gru_loop
 from rnnkit.recurrent._proj import input_grads, project_inputs
 from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
 
@@ -87,6 +88,17 @@ class GRUCell:
 
     def fusable(self):
         return self.fast and self.reset_after and self.act is ACTIVATIONS["tanh"]
+
+    def own_infer(self):
+        """The NumPy backend runs ``gru_loop`` (feature-major) for inference of the
+        cells the compiled loop takes; training stays on the shared scan."""
+        return self.fusable()
+
+    def loop_infer(self, x, init, keep, reverse):
+        """Inference without a graph: (output (T, B, H), [h_n])."""
+        wa = gru_loop.fused_weights(self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+        out, h_n = gru_loop.infer(wa, x, init[0], keep, reverse)
+        return out, [h_n]
 
     def fused_forward(self, compiled, hist, keep):
         b_hn = np.zeros(self.H, self.gates.dtype) if self.b_hn is None else self.b_hn

@@ -100,6 +100,10 @@ class LSTMCell:
         the compiled loop takes; ``step`` is the reference for the rest."""
         return self.fusable()
 
+    def own_infer(self):
+        """Inference runs ``lstm_loop`` too."""
+        return self.own_loop()
+
     def loop_infer(self, x, init, keep, reverse):
         """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
         wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))

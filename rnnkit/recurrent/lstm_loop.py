@@ -93,7 +93,7 @@ def fused_weights(w_ih, w_hh, bias):
     return wa
 
 
-def _inputs(x, h0, reverse):
+def stacked_inputs(x, h0, reverse):
     """Z (T+1, D+H+1, B): x_t^T in the top rows in processing order, h0^T in Z[0]'s
     state rows, ones in the last row. The state rows of Z[1:] are filled by the loop."""
     T, B, D = x.shape
@@ -106,7 +106,7 @@ def _inputs(x, h0, reverse):
     return z
 
 
-def _keep_fm(keep, reverse):
+def keep_rows(keep, reverse):
     """(T, B) bool, True where a step is padding, -> (T, 1, B) in processing order."""
     if keep is None:
         return None
@@ -197,7 +197,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
     T, B, D = x.shape
     H = wa.shape[0] // 4
     dtype = x.dtype
-    z = _inputs(x, h0, reverse)
+    z = stacked_inputs(x, h0, reverse)
     zh = z[:, D:D + H]
     train = factors is not None
     slots = _workspace.take((2, SLOT, H, B), dtype)
@@ -206,7 +206,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
     steps = itertools.cycle(_steps(slots, train))
     wa_dot, comb_dot = wa.dot, _combination(dtype, train).dot
     tanh, mul, sub, copyto = np.tanh, np.multiply, np.subtract, np.copyto
-    keep = _keep_fm(keep, reverse)
+    keep = keep_rows(keep, reverse)
     if not train and keep is None:
         for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, _), zk, h in zip(
                 steps, z[:T], zh[1:]):

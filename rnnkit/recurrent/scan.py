@@ -19,8 +19,9 @@ With the accelerated backend (``backend.py``) a cell that says it is ``fusable()
 its whole loop compiled instead (``fused_forward`` / ``fused_backward``), filling the
 same buffers, so ``end_backward`` is shared by both paths. With NumPy, a cell whose
 ``own_loop()`` is true (the default LSTM) runs a whole-loop NumPy kernel of its own
-(``loop_forward`` / ``loop_backward`` / ``loop_infer``): per-step NumPy calls cost a
-fixed overhead, and a loop laid out for the cell needs fewer of them.
+(``loop_forward`` / ``loop_backward``), and one whose ``own_infer()`` is true (the
+default LSTM and GRU) runs its own ``loop_infer`` without a graph: per-step NumPy calls
+cost a fixed overhead, and a loop laid out for the cell needs fewer of them.
 
 Shapes: time-major. x (time, batch, input_size); each state (batch, state_size);
 state histories (time, batch, state_size). The hot loops below allocate nothing.
@@ -155,7 +156,7 @@ def scan_infer(cell, x, init_states, mask=None, reverse=False):
     if compiled is not None and cell.fusable() and hasattr(cell, "fused_infer"):
         return cell.fused_infer(compiled, x, init_states,
                                 _NO_MASK if mask is None else ~mask, reverse)
-    if compiled is None and _own_loop(cell):
+    if compiled is None and _own_infer(cell):
         return cell.loop_infer(x, init_states, None if mask is None else ~mask, reverse)
     hist = scan_forward(cell, x, init_states, mask, reverse)
     return hist.states[0], hist.finals()
@@ -209,6 +210,13 @@ def _own_loop(cell):
     """True when the cell runs its own NumPy time loop (``loop_forward`` and friends:
     the LSTM's, ``lstm_loop.py``) rather than this module's loop over ``step``."""
     own = getattr(cell, "own_loop", None)
+    return own is not None and own()
+
+
+def _own_infer(cell):
+    """True when the cell runs its own NumPy loop for inference (``loop_infer``: the
+    LSTM's and the GRU's)."""
+    own = getattr(cell, "own_infer", None)
     return own is not None and own()
 
 

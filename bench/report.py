@@ -217,7 +217,8 @@ METHOD = """\
   loss = output.mean(), backward (BPTT), SGD step (lr 0.01).
 - rnnkit runs in the parent process with NumPy's default BLAS threads; PyTorch
   (`torch.set_num_threads(2)`) and ONNX Runtime (`intra_op_num_threads=2`) run afterwards
-  in a child process, so no two thread pools ever compete.
+  in a child process, so no two thread pools ever compete (with `--interleave`, a child
+  per configuration, right after rnnkit's cells of that configuration).
 - Each cell: {warmup} warm-up call(s), then {repeats}; times in milliseconds, median
   (min–max). tok/s = batch × seq / median. Ratios are median over median (in brackets:
   min over min): above 1x, rnnkit is slower. † marks a cell during which other processes

@@ -46,6 +46,11 @@ def parse_args(argv=None):
                         "to leave the machine (for shared machines; default 0: no waiting)")
     p.add_argument("--backend", choices=("auto", "numpy", "numba"),
                    help="rnnkit's kernel backend (default: rnnkit's own choice)")
+    p.add_argument("--interleave", action="store_true",
+                   help="time each configuration with rnnkit and then at once with the "
+                        "references (a child process per configuration), instead of all "
+                        "of rnnkit's first: the two sides of a ratio are then measured "
+                        "seconds apart, not a minute (this machine's speed drifts)")
     p.add_argument("--no-torch", action="store_true", help="time rnnkit only")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime reference")
     p.add_argument("--out", default=str(Path(__file__).with_name("results.md")),
@@ -77,6 +82,16 @@ def policies(args):
         ref, sweep = (dataclasses.replace(p, quiet_wait_s=args.wait_quiet)
                       for p in (ref, sweep))
     return ref, sweep
+
+
+def plan(selected, ref_policy, onnx, sweep_cfgs, sweep_policy, interleave):
+    """The runs, (configs, policy, onnx) each: the reference configs, then the sweep's;
+    with ``interleave`` one configuration a run, so that both sides of a ratio are
+    timed one right after the other."""
+    runs = [(list(selected), ref_policy, onnx), (list(sweep_cfgs), sweep_policy, False)]
+    if interleave:
+        runs = [([c], p, o) for cfgs, p, o in runs for c in cfgs]
+    return [r for r in runs if r[0]]
 
 
 def run_rnnkit(cfgs, modes, policy):
@@ -143,30 +158,39 @@ def main(argv=None):
     print("Measuring the float32 GEMM peak...", flush=True)
     timing.wait_quiet(ref_policy.quiet_wait_s, ref_policy.disturbed)
     peaks = [machine.gemm_peak()]
-    print(f"  NumPy 2048³ matmul: {peaks[0]:.1f} GFLOP/s\nrnnkit:", flush=True)
-    results = run_rnnkit(args.selected, modes, ref_policy)
-    results += run_rnnkit(sweep_cfgs, modes, sweep_policy)
-    info["BLAS in the rnnkit process"] = "<br>".join(machine.blas_info())
-    optimizers = {r["optimizer"] for r in results if "optimizer" in r
-                  and r["framework"] == "rnnkit"}
-    if optimizers:
-        notes.append(f"rnnkit's training step used: {', '.join(sorted(optimizers))}.")
-
-    torch_env = {}
+    print(f"  NumPy 2048³ matmul: {peaks[0]:.1f} GFLOP/s", flush=True)
     with_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     if not args.no_torch and not with_torch:
         notes.append("PyTorch columns skipped: torch is not installed "
                      "(pip install -e '.[bench]').")
     with_onnx = with_torch and not args.no_onnx
-    if with_torch:
+    runs = plan(args.selected, ref_policy, with_onnx, sweep_cfgs, sweep_policy,
+                args.interleave)
+    results, answers = [], []
+    for cfgs, policy, onnx in runs:
+        print("rnnkit:", flush=True)
+        results += run_rnnkit(cfgs, modes, policy)
+        if with_torch and args.interleave:
+            print("References (child process):", flush=True)
+            answers.append(run_worker(cfgs, modes, policy, onnx))
+    if with_torch and not args.interleave:
         print("PyTorch and ONNX Runtime (child process):" if with_onnx else
               "PyTorch (child process):", flush=True)
-        answer = run_worker(args.selected, modes, ref_policy, with_onnx)
-        torch_env, notes = answer["env"], notes + answer["notes"]
-        with_onnx = with_onnx and not answer["notes"]
-        results += answer["results"]
-        if sweep_cfgs:
-            results += run_worker(sweep_cfgs, modes, sweep_policy, False)["results"]
+        answers = [run_worker(cfgs, modes, policy, onnx) for cfgs, policy, onnx in runs]
+    info["BLAS in the rnnkit process"] = "<br>".join(machine.blas_info())
+    optimizers = {r["optimizer"] for r in results if "optimizer" in r
+                  and r["framework"] == "rnnkit"}
+    if optimizers:
+        notes.append(f"rnnkit's training step used: {', '.join(sorted(optimizers))}.")
+    torch_env = answers[0]["env"] if answers else {}
+    worker_notes = list(dict.fromkeys(n for a in answers for n in a["notes"]))
+    notes += worker_notes
+    with_onnx = with_onnx and not worker_notes
+    for a in answers:
+        results += a["results"]
+    if args.interleave and with_torch:
+        notes.append("Interleaved (--interleave): each configuration was timed by rnnkit "
+                     "and then by the references before the next one.")
     if args.no_onnx:
         notes.append("ONNX Runtime column skipped (--no-onnx).")
     notes += [f"{r['framework']} {r['config']} {r['mode']} failed: {r['error']}"

@@ -76,3 +76,18 @@ def test_linear_fit_recovers_an_exact_line():
                                                                2 + 3 * 5000])
     assert (a, b, r2) == pytest.approx((2, 3, 1))
     assert deviation == pytest.approx(0, abs=1e-9)
+
+
+def test_interleaved_plan_times_one_configuration_at_a_time_in_order():
+    """--interleave: each configuration is a run of its own (rnnkit, then the references
+    in a child), reference configs before the sweep's, each with its own policy."""
+    import bench.run as run
+
+    ref, sweep = C.select("small-lstm,imdb-lstm"), C.sweep_configs()["seq"][:2]
+    p_ref, p_sweep = timing.Policy(warmup=1, repeats=3), timing.Policy(warmup=1, repeats=5)
+    together = run.plan(ref, p_ref, True, sweep, p_sweep, interleave=False)
+    assert together == [(ref, p_ref, True), (sweep, p_sweep, False)]
+    one_by_one = run.plan(ref, p_ref, True, sweep, p_sweep, interleave=True)
+    assert one_by_one == [([ref[0]], p_ref, True), ([ref[1]], p_ref, True),
+                          ([sweep[0]], p_sweep, False), ([sweep[1]], p_sweep, False)]
+    assert run.plan(ref, p_ref, False, [], p_sweep, interleave=True)[-1][0] == [ref[1]]

@@ -216,7 +216,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
             comb_dot(c_in, c_out)             # [c_t, σ_o]
             tanh(c_t, tc)
             mul(s_o, tc, h)
-    elif not train:
+    elif not train:                          # the same, carrying the state over padding
         for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c), zk, h, h_prev, pad in zip(
                 steps, z[:T], zh[1:], zh[:T], keep):
             wa_dot(zk, pre)
@@ -229,7 +229,7 @@ def _forward(wa, x, h0, c0, keep, reverse, factors):
             copyto(c_t, c, where=pad)
     else:
         one = np.array(1, dtype=dtype)
-        d = _workspace.aligned_empty((4 * H, B), dtype)              # [d_g, d_o, d_f, d_i]
+        d = _workspace.aligned_empty((4 * H, B), dtype)    # [d_g, d_o, d_f, d_i]
         d_go, d_fi = d.reshape(4, H, B)[:2], d.reshape(4, H, B)[2:]
         tmp = _workspace.aligned_empty((H, B), dtype)
         for (pre, cg, tfi, pfi, c_in, c_out, c_t, s_o, tc, c, ui_tc, s_f), zk, h, h_prev, \
@@ -292,8 +292,8 @@ def backward(w_hh, record, d_seq, dh, dc, live=None, reverse=False):
     sum2_dot = np.ones((2, 2), dtype=dtype).dot
     sum4_dot = np.ones((4, 2), dtype=dtype).dot
     w_t_dot = w_t.dot
-    dd = _workspace.aligned_empty((2, H, B), dtype)              # [δ, δ]
-    cc = _workspace.aligned_empty((4, H, B), dtype)              # [ĉ, ĉ, ĉ, ĉ]
+    dd = _workspace.aligned_empty((2, H, B), dtype)    # [δ, δ]
+    cc = _workspace.aligned_empty((4, H, B), dtype)    # [ĉ, ĉ, ĉ, ĉ]
     dd_flat, cc_flat = dd.reshape(2, H * B), cc.reshape(4, H * B)
     e_gm = _workspace.take((4 * H, T, B), dtype)
     e_out = e_gm[:, ::-1] if reverse else e_gm          # processing order

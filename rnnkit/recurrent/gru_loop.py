@@ -33,8 +33,9 @@ SLOT = 8
 
 
 def fused_weights(w_ih, w_hh, b_ih, b_hh):
-    """Wa (4*hidden, input+hidden+1): row blocks [r, z] of [W_i | W_h | b_i + b_h],
-    halved; [W_in | 0 | b_in]; [0 | W_hn | b_hn]. PyTorch's layout in (rows r, z, n)."""
+    """Wa (4*hidden, input+hidden+1) from PyTorch's weights (row blocks r, z, n): row
+    blocks [r, z] of [W_i | W_h | b_i + b_h], halved; [W_in | 0 | b_in];
+    [0 | W_hn | b_hn]."""
     G, D = w_ih.shape
     H = G // 3
     wa = _workspace.aligned_empty((4 * H, D + H + 1), w_ih.dtype)
@@ -73,7 +74,7 @@ def infer(wa, x, h0, keep=None, reverse=False):
     comb_dot = np.array([[1, 0.5, 0.5]], dtype=dtype).dot
     tanh, mul, sub, copyto = np.tanh, np.multiply, np.subtract, np.copyto
     keep = keep_rows(keep, reverse)
-    h_flat = zh.reshape(T + 1, 1, H * B)
+    h_flat = zh.reshape(T + 1, 1, H * B)      # a view: each (H, B) state is contiguous
     for zk, h_prev, h_t, pad in zip(z[:T], zh[:T], h_flat[1:],
                                     itertools.repeat(None) if keep is None else keep):
         wa_dot(zk, pre)

@@ -209,15 +209,19 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None, need_dx=True):
 def _own_loop(cell):
     """True when the cell runs its own NumPy time loop (``loop_forward`` and friends:
     the LSTM's, ``lstm_loop.py``) rather than this module's loop over ``step``."""
-    own = getattr(cell, "own_loop", None)
-    return own is not None and own()
+    return _says(cell, "own_loop")
 
 
 def _own_infer(cell):
     """True when the cell runs its own NumPy loop for inference (``loop_infer``: the
     LSTM's and the GRU's)."""
-    own = getattr(cell, "own_infer", None)
-    return own is not None and own()
+    return _says(cell, "own_infer")
+
+
+def _says(cell, question):
+    """The cell's answer to an optional yes/no method; no such method is no."""
+    ask = getattr(cell, question, None)
+    return ask is not None and ask()
 
 
 def _prev(hist, t, order):

@@ -39,13 +39,11 @@ def fused_weights(w_ih, w_hh, b_ih, b_hh):
     G, D = w_ih.shape
     H = G // 3
     wa = _workspace.aligned_empty((4 * H, D + H + 1), w_ih.dtype)
+    wa[...] = 0
     wa[:2 * H, :D] = w_ih[:2 * H]
     wa[:2 * H, D:D + H] = w_hh[:2 * H]
     wa[2 * H:3 * H, :D] = w_ih[2 * H:]
-    wa[2 * H:3 * H, D:D + H] = 0
-    wa[3 * H:, :D] = 0
     wa[3 * H:, D:D + H] = w_hh[2 * H:]
-    wa[:, D + H] = 0
     for b, n_rows in ((b_ih, slice(2 * H, 3 * H)), (b_hh, slice(3 * H, None))):
         if b is not None:
             wa[:2 * H, D + H] += b[:2 * H]

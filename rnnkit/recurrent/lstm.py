@@ -104,18 +104,21 @@ class LSTMCell:
         """Inference runs ``lstm_loop`` too."""
         return self.own_loop()
 
+    def _loop_weights(self):
+        return lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
+
     def loop_infer(self, x, init, keep, reverse):
         """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
-        wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
-        hs, h_n, c_n = lstm_loop.infer(wa, x, init[0], init[1], keep, reverse)
+        hs, h_n, c_n = lstm_loop.infer(self._loop_weights(), x, init[0], init[1], keep,
+                                       reverse)
         return hs, [h_n, c_n]
 
     def loop_forward(self, x, init, keep, reverse):
         """Forward keeping the BPTT record; returns the states in time order: the
         output (T, B, H) and, as a (1, B, H) array, the final cell state (this loop
         keeps no cell-state history)."""
-        wa = lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
-        self.record, out, c_n = lstm_loop.forward(wa, x, init[0], init[1], keep, reverse)
+        self.record, out, c_n = lstm_loop.forward(self._loop_weights(), x, init[0], init[1],
+                                                  keep, reverse)
         return out, c_n[None]
 
     def loop_backward(self, x, hist, d_seq, d, live):

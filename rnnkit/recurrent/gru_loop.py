@@ -26,7 +26,7 @@ import itertools
 import numpy as np
 
 from rnnkit.recurrent import _workspace
-from rnnkit.recurrent.lstm_loop import keep_rows, stacked_inputs
+from rnnkit.recurrent.lstm_loop import keep_rows, outputs, stacked_inputs
 
 # The slot: 8 blocks [t_r, t_z, gx, gh, p, n, q, w]; the GEMM writes blocks 0-3.
 SLOT = 8
@@ -86,7 +86,6 @@ def infer(wa, x, h0, keep=None, reverse=False):
         if pad is not None:
             copyto(h_t.reshape(H, B), h_prev, where=pad)
     _workspace.give(s)
-    out = zh[1:].transpose(0, 2, 1)
-    out, h_n = np.ascontiguousarray(out[::-1] if reverse else out), zh[T].T.copy()
+    out, h_n = outputs(zh, reverse, view=True), zh[T].T.copy()
     _workspace.give(z)
     return out, h_n

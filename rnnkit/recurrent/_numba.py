@@ -364,8 +364,9 @@ def takes(macs):
     return macs >= 1 << 18
 
 
-def matmul(a, b):
-    """a @ b for 2-D float arrays of one dtype, any strides: a new C-contiguous array.
+def matmul(a, b, out=None):
+    """a @ b for 2-D float arrays of one dtype, any strides: a new C-contiguous array,
+    or ``out`` (C-contiguous, of the product's shape) filled.
 
     The bulk products around a recurrence (input projections, weight gradients) run here
     rather than in NumPy's BLAS, on rnnkit's threads: OpenBLAS's idle threads spin for
@@ -374,7 +375,7 @@ def matmul(a, b):
     (M, K), N = a.shape, b.shape[1]
     if not (a.flags.c_contiguous or a.flags.f_contiguous):
         a = np.ascontiguousarray(a)
-    c = np.empty((M, N), dtype=a.dtype)
+    c = np.empty((M, N), dtype=a.dtype) if out is None else out
     if M == 0 or N == 0:
         return c
     if K == 0:

@@ -15,14 +15,17 @@ def add_biases(b1, b2):
     return b1 + b2
 
 
-def project_inputs(x, w_ih, bias):
+def project_inputs(x, w_ih, bias, out=None):
     """x W_ih^T + bias for every step at once.
 
     x: (time, batch, input_size); w_ih: (gates*hidden, input_size); bias: (gates*hidden,)
-    or None. Returns a fresh (time, batch, gates*hidden) array the cell may overwrite.
+    or None. Returns a (time, batch, gates*hidden) array the cell may overwrite: ``out``
+    (C-contiguous, that shape) if given, else a fresh one.
     """
     T, B, D = x.shape
-    out = matmul(x.reshape(T * B, D), w_ih.T).reshape(T, B, w_ih.shape[0])
+    G = w_ih.shape[0]
+    out = matmul(x.reshape(T * B, D), w_ih.T,
+                 None if out is None else out.reshape(T * B, G)).reshape(T, B, G)
     if bias is not None:
         out += bias
     return out

@@ -6,12 +6,15 @@ arithmetic on it), and glibc hands large freed blocks back to the kernel, so a t
 step that allocates its buffers anew pays the faults again every step (4,000 of them,
 a third of a small LSTM's training step). The buffers a loop owns are taken from here
 and given back when done; arrays that reach the caller (outputs, gradients) are
-ordinary allocations. Each thread has its own pool, at most ``LIMIT`` bytes.
+ordinary allocations. A buffer that lives as long as an object (a cell's gates between
+forward and backward) is lent to that object (:func:`lend`). Each thread has its own
+pool, at most ``LIMIT`` bytes.
 """
 from __future__ import annotations
 
 import math
 import threading
+import weakref
 
 import numpy as np
 
@@ -47,6 +50,16 @@ def aligned_empty(shape, dtype):
     raw = np.empty(n + 64, dtype=np.uint8)
     start = -raw.__array_interface__["data"][0] % 64    # 2 us less than .ctypes.data
     return raw[start:start + n].view(dtype).reshape(shape)
+
+
+def lend(owner, shape, dtype):
+    """:func:`take` for a buffer that belongs to ``owner`` (a cell, a state history) and
+    goes back to the pool when ``owner`` is garbage-collected: when autograd drops a
+    graph node after its backward, before the next forward asks again. Only ``owner``
+    may hold it: never a view that reaches the caller."""
+    a = take(shape, dtype)
+    weakref.finalize(owner, give, a).atexit = False
+    return a
 
 
 def give(*arrays):

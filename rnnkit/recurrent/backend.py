@@ -47,16 +47,17 @@ def compiled():
     return _load()
 
 
-def matmul(a, b):
+def matmul(a, b, out=None):
     """a @ b (2-D) for the bulk products around a recurrence: input projections and
     weight gradients. With the accelerated backend, large float products run on rnnkit's
     own kernel and threads (``_numba.matmul`` says why); small ones and everything else
-    go to NumPy."""
+    go to NumPy. out: None, or a C-contiguous array of the product's shape and dtype."""
     m = compiled()
     if (m is not None and a.dtype == b.dtype and a.dtype in _FLOATS
             and m.takes(a.shape[0] * a.shape[1] * b.shape[1])):
-        return m.matmul(a, b)
-    return np.dot(a, b)   # np.matmul took 17 us where a's inner size is 1 (batch 1), dot 2.5
+        return m.matmul(a, b, out)
+    # np.matmul took 17 us where a's inner size is 1 (batch 1), dot 2.5
+    return np.dot(a, b) if out is None else np.dot(a, b, out=out)
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

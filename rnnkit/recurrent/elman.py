@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.recurrent import _workspace
 from rnnkit.recurrent._proj import add_biases, input_grads, project_inputs
 from rnnkit.recurrent.activations import get_activation
 
@@ -23,7 +24,9 @@ class ElmanCell:
 
     def begin(self, x, fused=False):
         # Both biases fold into the one input-projection GEMM.
-        self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh))
+        T, B, H = x.shape[0], x.shape[1], self.w_hh.shape[0]
+        self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh),
+                                out=_workspace.lend(self, (T, B, H), x.dtype))
         if not fused:   # the NumPy loop's scratch, and W_hh^T laid out for its products
             self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
             self.w_hh_t = np.ascontiguousarray(self.w_hh.T)
@@ -37,7 +40,7 @@ class ElmanCell:
                              self.act.name == "relu")
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
-        self.a = np.empty_like(hist.states[0])
+        self.a = _workspace.lend(self, hist.states[0].shape, hist.states[0].dtype)
         compiled.run_rnn_backward(self.a, self.w_hh,
                               hist.states[0], d_seq, d[0], live, hist.reverse,
                               self.act.name == "relu")
@@ -56,7 +59,8 @@ class ElmanCell:
 
     def begin_backward(self, hist):
         # act'(a_t) for every t, computed from h_t; during the loop it becomes dL/da_t.
-        self.a = self.act.grad(hist.states[0])
+        h = hist.states[0]
+        self.a = self.act.grad(h, _workspace.lend(self, h.shape, h.dtype))
 
     def step_backward(self, t, prev, d):
         da = self.a[t]

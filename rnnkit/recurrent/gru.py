@@ -1,9 +1,11 @@
 """The GRU cell (Cho et al. 2014) in both of its published forms."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from rnnkit.recurrent import gru_loop
+from rnnkit.recurrent import _workspace, gru_loop
 from rnnkit.recurrent._proj import input_grads, project_inputs
 from rnnkit.recurrent.activations import ACTIVATIONS, get_activation
 
@@ -59,9 +61,11 @@ class GRUCell:
                 self.b_hn = self.b_hh[2 * H:]
             else:
                 bias[2 * H:] += self.b_hh[2 * H:]
-        self.gates = project_inputs(x, self.w_ih_, bias if fused else bias * s)
+        lend = functools.partial(_workspace.lend, self, dtype=x.dtype)
+        self.gates = project_inputs(x, self.w_ih_, bias if fused else bias * s,
+                                    out=lend((T, B, 3 * H)))
         # reset_after: W_hn h + b_hn per step; reset_before: r * h. (time, batch, hidden)
-        self.aux = np.empty((T, B, H), dtype=x.dtype)
+        self.aux = lend((T, B, H))
         if not fused:
             self._scratch(B)
             # h @ W^T with W^T contiguous: OpenBLAS ran it ~30% faster than through .T
@@ -98,6 +102,7 @@ class GRUCell:
         """Inference without a graph: (output (T, B, H), [h_n])."""
         wa = gru_loop.fused_weights(self.w_ih, self.w_hh, self.b_ih, self.b_hh)
         out, h_n = gru_loop.infer(wa, x, init[0], keep, reverse)
+        _workspace.give(wa)
         return out, [h_n]
 
     def fused_forward(self, compiled, hist, keep):
@@ -107,7 +112,7 @@ class GRUCell:
                              self.aux, keep, hist.reverse)
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
-        self.dgh = np.empty_like(self.gates)
+        self.dgh = _workspace.lend(self, self.gates.shape, self.gates.dtype)
         compiled.run_gru_backward(self.gates, self.dgh, self.w_hh_, self.aux,
                               hist.states[0], hist.init[0], d_seq, d[0], live, hist.reverse)
 
@@ -158,23 +163,24 @@ class GRUCell:
         self._weights(False)
         self._scratch(g.shape[1])
         r, u, n = g[..., :H], g[..., H:2 * H], g[..., 2 * H:]
-        h_prev = hist.prev_seq(0)
+        lend = functools.partial(_workspace.lend, self, dtype=g.dtype)
+        h_prev = hist.prev_seq(0, lend(g.shape[:2] + (H,)))
         # Factors that do not depend on the recurrence, for every step at once:
         #   dL/da'_z = dh * (h_prev - n) σ'(a_z)          -> self.k_u
         #   dL/da_n  = dh * (1 - z) tanh'(a_n)            -> self.k_n
         #   dL/da'_r = dL/da_n * (W_hn h + b_hn) σ'(a_r)  (reset after; reset before
         #              uses h_prev times the gradient of r * h instead)  -> self.k_r
-        dsig = self.gate_act.grad(g[..., :2 * H])
+        dsig = self.gate_act.grad(g[..., :2 * H], lend(g.shape[:2] + (2 * H,)))
         if self.fast:
             dsig *= 2
-        self.k_u = np.subtract(h_prev, n)
+        self.k_u = np.subtract(h_prev, n, out=lend(n.shape))
         self.k_u *= dsig[..., H:]
-        self.k_n = self.act.grad(n)
+        self.k_n = self.act.grad(n, lend(n.shape))
         self.k_n *= 1 - u
         self.k_r = dsig[..., :H]
         self.k_r *= self.aux if self.reset_after else h_prev
         # Gradients w.r.t. the recurrent products' outputs, kept for dW_hh.
-        self.dgh = np.empty_like(g) if self.reset_after else None
+        self.dgh = lend(g.shape) if self.reset_after else None
 
     def step_backward(self, t, prev, d):
         (h_prev,), (dh,) = prev, d

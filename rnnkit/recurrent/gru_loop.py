@@ -35,10 +35,10 @@ SLOT = 8
 def fused_weights(w_ih, w_hh, b_ih, b_hh):
     """Wa (4*hidden, input+hidden+1) from PyTorch's weights (row blocks r, z, n): row
     blocks [r, z] of [W_i | W_h | b_i + b_h], halved; [W_in | 0 | b_in];
-    [0 | W_hn | b_hn]."""
+    [0 | W_hn | b_hn]. A workspace buffer: give it back after the loop."""
     G, D = w_ih.shape
     H = G // 3
-    wa = _workspace.aligned_empty((4 * H, D + H + 1), w_ih.dtype)
+    wa = _workspace.take((4 * H, D + H + 1), w_ih.dtype)
     wa[...] = 0
     wa[:2 * H, :D] = w_ih[:2 * H]
     wa[:2 * H, D:D + H] = w_hh[:2 * H]

@@ -59,15 +59,16 @@ class LSTMCell:
         self._weights(fused)
         if not fused and bias is not None:
             bias = bias[self.perm] * self.scale
-        self.gates = project_inputs(x, self.w_ih_, bias)
-        self.tanh_c = np.empty((T, B, H), dtype=x.dtype)
+        lend = functools.partial(_workspace.lend, self, dtype=x.dtype)
+        self.gates = project_inputs(x, self.w_ih_, bias, out=lend((T, B, 4 * H)))
+        self.tanh_c = lend((T, B, H))
         if not fused:
             self._scratch(B)
             # h @ W^T with W^T contiguous: OpenBLAS ran (32x128)@(128x512) in 19 us, not 26
             self.w_hh_t = np.ascontiguousarray(self.w_hh_.T)
         if self.w_hr is not None:
-            self.m = np.empty((T, B, H), dtype=x.dtype)   # o * tanh(c), before projection
-            self.dh = np.empty((T, B, self.w_hr.shape[0]), dtype=x.dtype)
+            self.m = lend((T, B, H))                       # o * tanh(c), before projection
+            self.dh = lend((T, B, self.w_hr.shape[0]))
             self.dm = np.empty((B, H), dtype=x.dtype)
 
     def _weights(self, fused):
@@ -105,20 +106,23 @@ class LSTMCell:
         return self.own_loop()
 
     def _loop_weights(self):
+        """``lstm_loop.fused_weights``, a workspace buffer: give it back after the loop."""
         return lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
 
     def loop_infer(self, x, init, keep, reverse):
         """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
-        hs, h_n, c_n = lstm_loop.infer(self._loop_weights(), x, init[0], init[1], keep,
-                                       reverse)
+        wa = self._loop_weights()
+        hs, h_n, c_n = lstm_loop.infer(wa, x, init[0], init[1], keep, reverse)
+        _workspace.give(wa)
         return hs, [h_n, c_n]
 
     def loop_forward(self, x, init, keep, reverse):
         """Forward keeping the BPTT record; returns the states in time order: the
         output (T, B, H) and, as a (1, B, H) array, the final cell state (this loop
         keeps no cell-state history)."""
-        self.record, out, c_n = lstm_loop.forward(self._loop_weights(), x, init[0], init[1],
-                                                  keep, reverse)
+        wa = self._loop_weights()
+        self.record, out, c_n = lstm_loop.forward(wa, x, init[0], init[1], keep, reverse)
+        _workspace.give(wa)
         return out, c_n[None]
 
     def loop_backward(self, x, hist, d_seq, d, live):
@@ -193,13 +197,14 @@ class LSTMCell:
         self._weights(False)
         self._scratch(g.shape[1])
         # Gate derivatives w.r.t. the (scaled) pre-activations, for every step at once.
-        self.dact = np.empty_like(g)
+        self.dact = _workspace.lend(self, g.shape, g.dtype)
         self.gate_act.grad(g[..., :3 * H], out=self.dact[..., :3 * H])
         if self.fast:
             self.dact[..., :3 * H] *= 2     # d/da' of (1 + tanh a')/2 = 2 σ (1 - σ)
         self.act.grad(g[..., 3 * H:], out=self.dact[..., 3 * H:])
         # o * tanh'(c): how h's gradient reaches c.
-        self.o_dtanh = self.act.grad(self.tanh_c)
+        self.o_dtanh = self.act.grad(self.tanh_c, _workspace.lend(self, g.shape[:2] + (H,),
+                                                                  g.dtype))
         self.o_dtanh *= g[..., 2 * H:3 * H]
 
     def step_backward(self, t, prev, d):

@@ -81,11 +81,11 @@ def grad_scale(H, dtype):
 
 def fused_weights(w_ih, w_hh, bias):
     """Wa (4*hidden, input+hidden+1): [W_ih | W_hh | b] in row order g, o, f, i, the
-    sigmoid rows (o, f, i) halved."""
+    sigmoid rows (o, f, i) halved. A workspace buffer (8 MB at hidden 512)."""
     G, D = w_ih.shape
     H = G // 4
     p = loop_order(H)
-    wa = _workspace.aligned_empty((G, D + H + 1), w_ih.dtype)
+    wa = _workspace.take((G, D + H + 1), w_ih.dtype)
     wa[:, :D] = w_ih[p]
     wa[:, D:D + H] = w_hh[p]
     wa[:, D + H] = 0 if bias is None else bias[p]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.recurrent import backend
+from rnnkit.recurrent import _workspace, backend
 from rnnkit.recurrent.backend import matmul
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
@@ -68,10 +68,11 @@ class History:
         T = self.states[0].shape[0]
         return range(T - 1, -1, -1) if self.reverse else range(T)
 
-    def prev_seq(self, k):
-        """State k before every step, in time order: a new (time, batch, size) array."""
+    def prev_seq(self, k, out=None):
+        """State k before every step, in time order: a (time, batch, size) array, ``out``
+        if given, else a new one."""
         s = self.states[k]
-        out = np.empty_like(s)
+        out = np.empty_like(s) if out is None else out
         if self.reverse:
             out[:-1], out[-1] = s[1:], self.init[k]
         else:
@@ -126,8 +127,11 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
                                         reverse)
         return hist
     cell.begin(x, fused)
-    states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) for s in init_states)
-    hist = History(states, init_states, reverse, zero_init)
+    hist = History(None, init_states, reverse, zero_init)
+    # The output (state 0) goes to the caller; the other histories only to backward.
+    hist.states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) if k == 0 else
+                        _workspace.lend(hist, (T, B) + s.shape[1:], x.dtype)
+                        for k, s in enumerate(init_states))
     if fused:
         hist.compiled = compiled
         cell.fused_forward(compiled, hist, _NO_MASK if mask is None else ~mask)
@@ -136,7 +140,7 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
     keep = None if mask is None else ~mask[:, :, None]  # rows whose state is carried
     prev = hist.init
     for t in hist.order:
-        out = tuple([s[t] for s in states])
+        out = tuple([s[t] for s in hist.states])
         cell.step(t, prev, out)
         if keep is not None:
             for o, p in zip(out, prev):

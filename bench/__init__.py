@@ -9,7 +9,8 @@ Files, in the order a run uses them:
   that both processes rebuild identically;
 - ``timing.py``: the repeat policy (warm-up, repeats chosen by a time budget) and stats;
 - ``machine.py``: the machine's description and its measured float32 GEMM peak;
-- ``rnnkit_side.py``: rnnkit timed in this process (inference, training, BPTT cache);
+- ``rnnkit_side.py``: rnnkit timed in a child process, a fresh one per configuration
+  (inference, training, BPTT cache);
 - ``torch_worker.py``: PyTorch and ONNX Runtime timed in a child process;
 - ``report.py``: the tables, the linearity fit of the sweep, ``results.md``;
 - ``run.py``: the command line tying them together.

@@ -215,10 +215,12 @@ METHOD = """\
   initial states. Inference: `rnnkit.no_grad()` / `torch.inference_mode()` (ORT: the
   TorchScript export of the same torch module). Training step: zero_grad, forward,
   loss = output.mean(), backward (BPTT), SGD step (lr 0.01).
-- rnnkit runs in the parent process with NumPy's default BLAS threads; PyTorch
-  (`torch.set_num_threads(2)`) and ONNX Runtime (`intra_op_num_threads=2`) run afterwards
-  in a child process, so no two thread pools ever compete (with `--interleave`, a child
-  per configuration, right after rnnkit's cells of that configuration).
+- rnnkit runs with NumPy's default BLAS threads in a fresh child process per
+  configuration, as a user's script would (a process that has already freed big blocks
+  skips page faults a fresh one pays); PyTorch (`torch.set_num_threads(2)`) and ONNX
+  Runtime (`intra_op_num_threads=2`) run afterwards in a child process of their own, so
+  no two thread pools ever compete (with `--interleave`, a child per configuration,
+  right after rnnkit's cells of that configuration).
 - Each cell: {warmup} warm-up call(s), then {repeats}; times in milliseconds, median
   (min–max). tok/s = batch × seq / median. Ratios are median over median (in brackets:
   min over min): above 1x, rnnkit is slower. † marks a cell during which other processes

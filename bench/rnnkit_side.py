@@ -1,14 +1,22 @@
-"""rnnkit timed in this process: ``nn.RNN/LSTM/GRU`` inference and training steps.
+"""rnnkit timed: ``nn.RNN/LSTM/GRU`` inference and training steps.
 
-rnnkit runs in the parent process, PyTorch in a child (``torch_worker.py``) started only
-after every rnnkit measurement is done; the parent never imports torch. So each process
-holds one framework's thread pools, and they are never busy at the same time. rnnkit
-stays in-process because its side needs nothing beyond NumPy and can be called directly
-by the smoke test, and tracemalloc sees exactly its allocations here.
+``python -m bench.rnnkit_side`` reads one JSON request on stdin, ``{"configs": [Config
+dicts], "modes": [...], "policy": Policy dict, "backend": "numpy" | "numba" | null}``, and
+prints ``{"results": [...]}`` on stdout, as ``torch_worker.py`` does for the references.
+The command line starts one such process per configuration: a fresh process is what a
+user's script gets. A process that had freed big blocks before (the 2048³ GEMM peak, an
+earlier configuration) has glibc's thresholds raised, and a configuration timed there
+skipped the page faults a fresh process pays on memory handed back to the kernel (rnnkit
+training steps measured 1.5-2x faster that way before its cache was lent, see
+``rnnkit/recurrent/_workspace.py``). ``measure`` can also be called directly (the smoke
+test does).
 """
 from __future__ import annotations
 
 import gc
+import json
+import os
+import sys
 import tracemalloc
 
 import numpy as np
@@ -132,3 +140,35 @@ def bptt_cache(module, x):
             tracemalloc.stop()
     module.zero_grad()
     return held, peak
+
+
+def run(request):
+    """Measure the request's configurations in this process; the answer's results are
+    ``measure``'s dicts."""
+    if request.get("backend"):
+        from rnnkit import recurrent
+
+        recurrent.set_backend(request["backend"])
+    policy = timing.Policy.from_dict(request["policy"])
+    results = []
+    for d in request["configs"]:
+        cfg = C.Config.from_dict(d)
+        for mode in request["modes"]:
+            r = measure(cfg, mode, policy)
+            print(timing.progress_line(r), file=sys.stderr, flush=True)
+            results.append(r)
+    return {"results": results}
+
+
+def main():
+    request = json.load(sys.stdin)
+    # Anything a library prints (even from C) goes to stderr; stdout carries only the JSON.
+    answer_fd = os.dup(1)
+    os.dup2(2, 1)
+    answer = run(request)
+    with os.fdopen(answer_fd, "w") as out:
+        json.dump(answer, out, default=float)   # NumPy scalars as plain numbers
+
+
+if __name__ == "__main__":
+    main()

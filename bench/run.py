@@ -1,8 +1,9 @@
 """The benchmark's command line: ``python -m bench`` or ``python bench/run.py``.
 
-Measures the machine's GEMM peak, then every selected configuration with rnnkit in this
-process, then the same with PyTorch and ONNX Runtime in a child process
-(``torch_worker.py``), prints the tables and writes them to ``bench/results.md``.
+Measures the machine's GEMM peak, then every selected configuration with rnnkit, each in
+a fresh child process (``rnnkit_side.py``), then the same with PyTorch and ONNX Runtime
+in a child process (``torch_worker.py``), prints the tables and writes them to
+``bench/results.md``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ if not __package__:  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import configs as C  # noqa: E402
-from bench import machine, report, rnnkit_side, timing  # noqa: E402
+from bench import machine, report, timing  # noqa: E402
 
 MODES = ("infer", "train")
 
@@ -94,13 +95,13 @@ def plan(selected, ref_policy, onnx, sweep_cfgs, sweep_policy, interleave):
     return [r for r in runs if r[0]]
 
 
-def run_rnnkit(cfgs, modes, policy):
+def run_rnnkit(cfgs, modes, policy, backend):
+    """rnnkit's results for these configs, each configuration in a fresh process."""
     results = []
     for cfg in cfgs:
-        for mode in modes:
-            r = rnnkit_side.measure(cfg, mode, policy)
-            print(timing.progress_line(r), flush=True)
-            results.append(r)
+        request = {"configs": [cfg.to_dict()], "modes": list(modes),
+                   "policy": policy.to_dict(), "backend": backend}
+        results += _child("bench.rnnkit_side", request)["results"]
     return results
 
 
@@ -108,12 +109,17 @@ def run_worker(cfgs, modes, policy, onnx):
     """The worker's answer for these configs; its progress is shown live (stderr)."""
     request = {"configs": [c.to_dict() for c in cfgs], "modes": list(modes),
                "policy": policy.to_dict(), "onnx": onnx}
-    proc = subprocess.run([sys.executable, "-m", "bench.torch_worker"],
+    return _child("bench.torch_worker", request)
+
+
+def _child(module, request):
+    """Run ``python -m module`` with the JSON request on stdin; its JSON answer."""
+    proc = subprocess.run([sys.executable, "-m", module],
                           input=json.dumps(request), stdout=subprocess.PIPE, text=True,
                           cwd=machine.REPO)
     if proc.returncode != 0:
-        raise RuntimeError(f"the torch worker failed (exit {proc.returncode}); its error "
-                           f"is printed above")
+        raise RuntimeError(f"{module} failed (exit {proc.returncode}); its error is "
+                           f"printed above")
     return json.loads(proc.stdout)
 
 
@@ -168,8 +174,8 @@ def main(argv=None):
                 args.interleave)
     results, answers = [], []
     for cfgs, policy, onnx in runs:
-        print("rnnkit:", flush=True)
-        results += run_rnnkit(cfgs, modes, policy)
+        print("rnnkit (a child process per configuration):", flush=True)
+        results += run_rnnkit(cfgs, modes, policy, args.backend)
         if with_torch and args.interleave:
             print("References (child process):", flush=True)
             answers.append(run_worker(cfgs, modes, policy, onnx))

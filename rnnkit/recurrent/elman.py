@@ -24,9 +24,10 @@ class ElmanCell:
 
     def begin(self, x, fused=False):
         # Both biases fold into the one input-projection GEMM.
+        # A workspace buffer, given back at the end of the forward: not part of the cache.
         T, B, H = x.shape[0], x.shape[1], self.w_hh.shape[0]
         self.a = project_inputs(x, self.w_ih, add_biases(self.b_ih, self.b_hh),
-                                out=_workspace.lend(self, (T, B, H), x.dtype))
+                                out=_workspace.take((T, B, H), x.dtype))
         if not fused:   # the NumPy loop's scratch, and W_hh^T laid out for its products
             self.tmp = np.empty(self.a.shape[1:], dtype=x.dtype)
             self.w_hh_t = np.ascontiguousarray(self.w_hh.T)
@@ -53,6 +54,7 @@ class ElmanCell:
 
     def end_forward(self):
         # act' is computed from h_t, so the pre-activations need not be cached.
+        _workspace.give(self.a)
         del self.a
         self.__dict__.pop("tmp", None)      # the NumPy loop's scratch
         self.__dict__.pop("w_hh_t", None)

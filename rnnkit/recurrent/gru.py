@@ -164,7 +164,7 @@ class GRUCell:
         self._scratch(g.shape[1])
         r, u, n = g[..., :H], g[..., H:2 * H], g[..., 2 * H:]
         lend = functools.partial(_workspace.lend, self, dtype=g.dtype)
-        h_prev = hist.prev_seq(0, lend(g.shape[:2] + (H,)))
+        h_prev = hist.prev_seq(0, _workspace.take(g.shape[:2] + (H,), g.dtype))
         # Factors that do not depend on the recurrence, for every step at once:
         #   dL/da'_z = dh * (h_prev - n) σ'(a_z)          -> self.k_u
         #   dL/da_n  = dh * (1 - z) tanh'(a_n)            -> self.k_n
@@ -179,6 +179,7 @@ class GRUCell:
         self.k_n *= 1 - u
         self.k_r = dsig[..., :H]
         self.k_r *= self.aux if self.reset_after else h_prev
+        _workspace.give(h_prev)
         # Gradients w.r.t. the recurrent products' outputs, kept for dW_hh.
         self.dgh = lend(g.shape) if self.reset_after else None
 

@@ -100,6 +100,12 @@ def test_module_equals_torch(mode, layers, bidir, batch_first, bias, with_h0, ki
         assert a.shape == tuple(b.shape)
         assert max_err(a.numpy(), b.detach().numpy()) <= tol
 
+    with rnnkit.no_grad():   # no graph: directions and layers write into one array
+        n_out, n_fin, _ = run(rnnkit, ours, rnnkit.tensor)
+    assert max_err(n_out.numpy(), t_out.detach().numpy()) <= tol
+    for a, b in zip(n_fin, t_fin):
+        assert max_err(a.numpy(), b.detach().numpy()) <= tol
+
     weights = [rng.normal(size=t_out.shape)] + [rng.normal(size=f.shape) for f in t_fin]
     weights = [w.astype(dtype) for w in weights]
     sum(((t * torch.tensor(w)).sum() for t, w in zip([t_out] + t_fin, weights))).backward()

@@ -137,3 +137,32 @@ def test_a_lent_buffer_goes_back_when_its_owner_is_collected():
     del owner
     assert _workspace.cached_bytes() == a.nbytes
     assert _workspace.take((7,), np.float32) is a
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@pytest.mark.parametrize("reverse", [False, True])
+def test_out_receives_the_output_even_as_half_of_a_wider_array(op, reverse):
+    """out= (what a bidirectional module passes: each direction its half of one array)
+    gets exactly the output the op returns without it, and is what it returns."""
+    p = {k: rnnkit.tensor(v.numpy()) for k, v in _params(op, 5).items()}
+    init = (None, None) if op == "lstm" else (None,)
+    args = (p["x"], *init, p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
+    fn = OPS[op][0]
+    with rnnkit.no_grad():
+        plain = fn(*args, reverse=reverse)
+        wide = np.zeros((T, B, 2 * H))
+        got = fn(*args, reverse=reverse, out=wide[..., H:])
+    assert np.shares_memory(got[0].numpy(), wide)
+    np.testing.assert_array_equal(wide[..., H:], plain[0].numpy())
+    np.testing.assert_array_equal(wide[..., :H], 0)
+    for a, b in zip(got[1:], plain[1:]):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_out_is_refused_with_a_graph_or_the_wrong_shape():
+    p = _params("lstm", 6)
+    args = (p["x"], None, None, p["w_ih"], p["w_hh"])
+    with pytest.raises(ValueError, match="out= is for runs that record no graph"):
+        R.lstm(*args, out=np.empty((T, B, H)))
+    with rnnkit.no_grad(), pytest.raises(ValueError, match=r"shape \(6, 3, 5\).*got .*\(6, 3, 4\)"):
+        R.lstm(*args, out=np.empty((T, B, H - 1)))

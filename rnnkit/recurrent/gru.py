@@ -98,10 +98,11 @@ class GRUCell:
         cells the compiled loop takes; training stays on the shared scan."""
         return self.fusable()
 
-    def loop_infer(self, x, init, keep, reverse):
-        """Inference without a graph: (output (T, B, H), [h_n])."""
+    def loop_infer(self, x, init, keep, reverse, out=None):
+        """Inference without a graph: (output (T, B, H), [h_n]); the output is written
+        into ``out`` if given."""
         wa = gru_loop.fused_weights(self.w_ih, self.w_hh, self.b_ih, self.b_hh)
-        out, h_n = gru_loop.infer(wa, x, init[0], keep, reverse)
+        out, h_n = gru_loop.infer(wa, x, init[0], keep, reverse, out)
         _workspace.give(wa)
         return out, [h_n]
 

@@ -52,11 +52,12 @@ def fused_weights(w_ih, w_hh, b_ih, b_hh):
     return wa
 
 
-def infer(wa, x, h0, keep=None, reverse=False):
+def infer(wa, x, h0, keep=None, reverse=False, out=None):
     """Forward without a graph: (output (T, B, H), h_n (B, H)).
 
     wa: :func:`fused_weights`; x: (T, B, D); h0: (B, H). keep: None or bool (T, B),
-    True where a step is padding (the state is carried).
+    True where a step is padding (the state is carried). out: None, or a (T, B, H)
+    array to write the output into.
     """
     T, B, D = x.shape
     H = wa.shape[0] // 4
@@ -86,6 +87,6 @@ def infer(wa, x, h0, keep=None, reverse=False):
         if pad is not None:
             copyto(h_t.reshape(H, B), h_prev, where=pad)
     _workspace.give(s)
-    out, h_n = outputs(zh, reverse, view=True), zh[T].T.copy()
+    out, h_n = outputs(zh, reverse, True, out), zh[T].T.copy()
     _workspace.give(z)
     return out, h_n

@@ -109,10 +109,11 @@ class LSTMCell:
         """``lstm_loop.fused_weights``, a workspace buffer: give it back after the loop."""
         return lstm_loop.fused_weights(self.w_ih, self.w_hh, add_biases(self.b_ih, self.b_hh))
 
-    def loop_infer(self, x, init, keep, reverse):
-        """Inference without a graph: (output (T, B, H), [h_n, c_n])."""
+    def loop_infer(self, x, init, keep, reverse, out=None):
+        """Inference without a graph: (output (T, B, H), [h_n, c_n]); the output is
+        written into ``out`` if given."""
         wa = self._loop_weights()
-        hs, h_n, c_n = lstm_loop.infer(wa, x, init[0], init[1], keep, reverse)
+        hs, h_n, c_n = lstm_loop.infer(wa, x, init[0], init[1], keep, reverse, out)
         _workspace.give(wa)
         return hs, [h_n, c_n]
 
@@ -146,16 +147,24 @@ class LSTMCell:
         compiled.run_lstm_forward(self.gates, self.w_hh_, h0, c0, hs, cs, self.tanh_c, keep,
                                   hist.reverse)
 
-    def fused_infer(self, compiled, x, init, keep, reverse):
-        """Inference without a graph: (output (T, B, H), [h_n, c_n]), no BPTT cache."""
+    def fused_infer(self, compiled, x, init, keep, reverse, out=None):
+        """Inference without a graph: (output (T, B, H), [h_n, c_n]), no BPTT cache; the
+        output is written into ``out`` if given."""
         T, B, H = x.shape[0], x.shape[1], self.H
         bias = add_biases(self.b_ih, self.b_hh)
         bias = np.zeros(4 * H, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
-        hs = np.empty((T, B, H), dtype=x.dtype)
+        # The compiled loop writes a C-contiguous output: out itself when it is one.
+        direct = out is not None and out.flags.c_contiguous
+        hs = out if direct else _workspace.take((T, B, H), x.dtype)
         c = np.array(init[1], dtype=x.dtype)            # the running cell state
         compiled.run_lstm_infer(np.ascontiguousarray(x), self.w_ih, bias, self.w_hh,
                                 np.ascontiguousarray(init[0]), c, hs, keep, reverse)
-        return hs, [hs[0 if reverse else -1].copy(), c]
+        finals = [hs[0 if reverse else -1].copy(), c]
+        if out is None or direct:
+            return hs, finals
+        np.copyto(out, hs)
+        _workspace.give(hs)
+        return out, finals
 
     def fused_backward(self, compiled, hist, d_seq, d, live):
         compiled.run_lstm_backward(self.gates, self.w_hh_, hist.states[1], self.tanh_c,

@@ -20,7 +20,7 @@ from rnnkit.recurrent.scan import scan_backward, scan_forward, scan_infer
 
 
 def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse=False,
-        mask=None, lengths=None, zero_masked_outputs=False):
+        mask=None, lengths=None, zero_masked_outputs=False, out=None):
     """Elman RNN over a sequence: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     x: (time, batch, input_size); h0: (batch, hidden) or None for zeros;
@@ -30,6 +30,10 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse
     mask: bool (time, batch), False on padding; or lengths: (batch,) valid steps per
     sequence (a prefix of each column). A masked step carries the state unchanged and
     outputs the previous output, or zeros with ``zero_masked_outputs``.
+    out: None, or an array of the output's shape and dtype (any strides) to write the
+    output into, as NumPy's ``out=``; only when no graph is recorded (under
+    ``rnnkit.no_grad()``, or nothing requires grad). A bidirectional or stacked module
+    writes each direction into its half of one array this way.
     Returns (output (time, batch, hidden), h_n (batch, hidden)).
     """
     w_ih, w_hh = as_tensor(w_ih), as_tensor(w_hh)
@@ -37,12 +41,12 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, nonlinearity="tanh", reverse
     cell_args = dict(activation=_nonlinearity(nonlinearity))
     return _run("rnn", ElmanCell, cell_args, x, (h0,), (H,),
                 dict(w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh),
-                reverse, mask, lengths, zero_masked_outputs)
+                reverse, mask, lengths, zero_masked_outputs, out)
 
 
 def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, *, activation="tanh",
          recurrent_activation="sigmoid", reverse=False, mask=None, lengths=None,
-         zero_masked_outputs=False):
+         zero_masked_outputs=False, out=None):
     """LSTM over a sequence, gates i, f, g, o as in ``torch.nn.LSTM`` (see ``LSTMCell``).
 
     x: (time, batch, input_size); h0: (batch, out) and c0: (batch, hidden), or None for
@@ -53,25 +57,25 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, *, activation="
     """
     w_ih, w_hh = as_tensor(w_ih), as_tensor(w_hh)
     H = _check_weights("lstm", x, w_ih, w_hh, gates=4)
-    out = H
+    size = H                    # the output's: proj_size with a projection
     if w_hr is not None:
         w_hr = as_tensor(w_hr)
         if w_hr.ndim != 2 or w_hr.shape[1] != H:
             raise ValueError(f"lstm: w_hr has shape {w_hr.shape}, expected "
                              f"(proj_size, {H})")
-        out = w_hr.shape[0]
-    if w_hh.shape[1] != out:
-        raise ValueError(f"lstm: w_hh has shape {w_hh.shape}, expected ({4 * H}, {out})"
+        size = w_hr.shape[0]
+    if w_hh.shape[1] != size:
+        raise ValueError(f"lstm: w_hh has shape {w_hh.shape}, expected ({4 * H}, {size})"
                          + (" (proj_size columns with w_hr)" if w_hr is not None else ""))
     cell_args = dict(activation=activation, recurrent_activation=recurrent_activation)
-    return _run("lstm", LSTMCell, cell_args, x, (h0, c0), (out, H),
+    return _run("lstm", LSTMCell, cell_args, x, (h0, c0), (size, H),
                 dict(w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, w_hr=w_hr),
-                reverse, mask, lengths, zero_masked_outputs)
+                reverse, mask, lengths, zero_masked_outputs, out)
 
 
 def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reset_after=True, activation="tanh",
         recurrent_activation="sigmoid", reverse=False, mask=None, lengths=None,
-        zero_masked_outputs=False):
+        zero_masked_outputs=False, out=None):
     """GRU over a sequence, gates r, z, n as in ``torch.nn.GRU`` (see ``GRUCell``).
 
     reset_after=True is PyTorch's and cuDNN's form; False applies the reset gate before
@@ -86,13 +90,13 @@ def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reset_after=True, activation
                      recurrent_activation=recurrent_activation)
     return _run("gru", GRUCell, cell_args, x, (h0,), (H,),
                 dict(w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh),
-                reverse, mask, lengths, zero_masked_outputs)
+                reverse, mask, lengths, zero_masked_outputs, out)
 
 
 # -- the shared part -------------------------------------------------------------------
 
 def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, lengths,
-         zero_masked_outputs):
+         zero_masked_outputs, out=None):
     x = as_tensor(x)
     T, B = x.shape[0], x.shape[1]
     dtype = x.dtype
@@ -124,14 +128,16 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
     cell = cell_cls(**{k: v.data for k, v in params.items()}, **cell_args)
     parents = [x] + [s for _, s in init_t] + list(params.values())
     needs_grad = autograd.is_grad_enabled() and any(p.requires_grad for p in parents)
+    if out is not None:
+        _check_out(op, out, needs_grad, (T, B, state_sizes[0]), dtype)
     if needs_grad:
         zero_init = tuple(s is None for s in init)
         hist = scan_forward(cell, x.data, tuple(init_arrays), mask, reverse, zero_init)
         out, finals = hist.states[0], hist.finals()
     else:   # no graph: no BPTT cache either
-        out, finals = scan_infer(cell, x.data, tuple(init_arrays), mask, reverse)
+        out, finals = scan_infer(cell, x.data, tuple(init_arrays), mask, reverse, out)
     if zero_masked_outputs and mask is not None:
-        out = out * mask[:, :, None]
+        out = np.multiply(out, mask[:, :, None], out=None if needs_grad else out)
     if not needs_grad:
         return tuple(Tensor(d) for d in [out] + finals)
 
@@ -146,6 +152,17 @@ def _run(op, cell_cls, cell_args, x, init, state_sizes, params, reverse, mask, l
         return (dx, *(d_init[k] for k, _ in init_t), *(grads[k] for k in params))
 
     return Tensor._make_many([out] + finals, parents, backward, op.upper())
+
+
+def _check_out(op, out, needs_grad, shape, dtype):
+    if needs_grad:
+        raise ValueError(f"{op}: out= is for runs that record no graph (under "
+                         f"rnnkit.no_grad(), or when nothing requires grad)")
+    if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype:
+        got = (f"{type(out).__name__} of shape {out.shape} and dtype {out.dtype}"
+               if isinstance(out, np.ndarray) else type(out).__name__)
+        raise ValueError(f"{op}: out must be a NumPy array of shape {shape} (time, batch, "
+                         f"output size) and dtype {dtype}, got {got}")
 
 
 def _check_weights(op, x, w_ih, w_hh, gates):

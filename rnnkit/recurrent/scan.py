@@ -128,8 +128,9 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
         return hist
     cell.begin(x, fused)
     hist = History(None, init_states, reverse, zero_init)
-    # The output (state 0) goes to the caller; the other histories only to backward.
-    hist.states = tuple(np.empty((T, B) + s.shape[1:], dtype=x.dtype) if k == 0 else
+    # The output (state 0) goes to the caller (a free buffer of the workspace, if there
+    # is one: scan_infer may give it back); the other histories only to backward.
+    hist.states = tuple(_workspace.take((T, B) + s.shape[1:], x.dtype) if k == 0 else
                         _workspace.lend(hist, (T, B) + s.shape[1:], x.dtype)
                         for k, s in enumerate(init_states))
     if fused:
@@ -150,20 +151,28 @@ def scan_forward(cell, x, init_states, mask=None, reverse=False, zero_init=()):
     return hist
 
 
-def scan_infer(cell, x, init_states, mask=None, reverse=False):
+def scan_infer(cell, x, init_states, mask=None, reverse=False, out=None):
     """``scan_forward`` when no gradient will be asked for: (output, [final states]).
 
     A cell with a compiled inference loop (``fused_infer``: the LSTM) runs it and keeps
     no history but the output; otherwise this is scan_forward's output and finals.
+    out: None, or a (time, batch, output_size) array (any strides) the output is
+    written into and returned as.
     """
     compiled = backend.compiled()
     if compiled is not None and cell.fusable() and hasattr(cell, "fused_infer"):
         return cell.fused_infer(compiled, x, init_states,
-                                _NO_MASK if mask is None else ~mask, reverse)
+                                _NO_MASK if mask is None else ~mask, reverse, out)
     if compiled is None and _own_infer(cell):
-        return cell.loop_infer(x, init_states, None if mask is None else ~mask, reverse)
+        return cell.loop_infer(x, init_states, None if mask is None else ~mask, reverse,
+                               out)
     hist = scan_forward(cell, x, init_states, mask, reverse)
-    return hist.states[0], hist.finals()
+    finals = hist.finals()
+    if out is None:
+        return hist.states[0], finals
+    np.copyto(out, hist.states[0])
+    _workspace.give(hist.states[0])     # taken by scan_forward, and now nobody's
+    return out, finals
 
 
 def scan_backward(cell, x, hist, d_seq, d_final, mask=None, need_dx=True):

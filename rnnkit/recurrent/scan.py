@@ -188,9 +188,17 @@ def scan_backward(cell, x, hist, d_seq, d_final, mask=None, need_dx=True):
     d = [np.zeros_like(s) if g is None else np.array(g, dtype=s.dtype)
          for s, g in zip(hist.init, d_final)]
     if hist.compiled is not None:
-        d_seq = np.ascontiguousarray(d_seq, dtype=x.dtype)
+        # The compiled loop reads d_seq C-contiguous: a bidirectional output's gradient
+        # (a half of the concatenation's) is copied into workspace scratch, not new pages.
+        copied = None
+        if not (d_seq.flags.c_contiguous and d_seq.dtype == x.dtype):
+            copied = _workspace.take(d_seq.shape, x.dtype)
+            np.copyto(copied, d_seq)
+            d_seq = copied
         cell.fused_backward(hist.compiled, hist, d_seq, d,
                             _NO_MASK if mask is None else np.ascontiguousarray(mask))
+        if copied is not None:
+            _workspace.give(copied)
         dx, grads = cell.end_backward(x, hist)
         return dx, tuple(d), grads
     if hist.own_loop:

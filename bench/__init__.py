@@ -12,6 +12,7 @@ Files, in the order a run uses them:
 - ``rnnkit_side.py``: rnnkit timed in a child process, a fresh one per configuration
   (inference, training, BPTT cache);
 - ``torch_worker.py``: PyTorch and ONNX Runtime timed in a child process;
+- ``child.py``: the JSON request and answer that both sides' child processes speak;
 - ``report.py``: the tables, the linearity fit of the sweep, ``results.md``;
 - ``run.py``: the command line tying them together.
 """

@@ -14,8 +14,6 @@ test does).
 from __future__ import annotations
 
 import gc
-import json
-import os
 import sys
 import tracemalloc
 
@@ -23,8 +21,8 @@ import numpy as np
 import rnnkit
 from rnnkit import nn
 
+from bench import child, timing
 from bench import configs as C
-from bench import timing
 
 _MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 LR = 0.01  # the loss is a mean, so its gradients, and the drift of the weights, stay small
@@ -160,15 +158,5 @@ def run(request):
     return {"results": results}
 
 
-def main():
-    request = json.load(sys.stdin)
-    # Anything a library prints (even from C) goes to stderr; stdout carries only the JSON.
-    answer_fd = os.dup(1)
-    os.dup2(2, 1)
-    answer = run(request)
-    with os.fdopen(answer_fd, "w") as out:
-        json.dump(answer, out, default=float)   # NumPy scalars as plain numbers
-
-
 if __name__ == "__main__":
-    main()
+    child.serve(run)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ if not __package__:  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import configs as C  # noqa: E402
-from bench import machine, report, timing  # noqa: E402
+from bench import child, machine, report, timing  # noqa: E402
 
 MODES = ("infer", "train")
 
@@ -101,7 +99,7 @@ def run_rnnkit(cfgs, modes, policy, backend):
     for cfg in cfgs:
         request = {"configs": [cfg.to_dict()], "modes": list(modes),
                    "policy": policy.to_dict(), "backend": backend}
-        results += _child("bench.rnnkit_side", request)["results"]
+        results += child.call("bench.rnnkit_side", request)["results"]
     return results
 
 
@@ -109,18 +107,7 @@ def run_worker(cfgs, modes, policy, onnx):
     """The worker's answer for these configs; its progress is shown live (stderr)."""
     request = {"configs": [c.to_dict() for c in cfgs], "modes": list(modes),
                "policy": policy.to_dict(), "onnx": onnx}
-    return _child("bench.torch_worker", request)
-
-
-def _child(module, request):
-    """Run ``python -m module`` with the JSON request on stdin; its JSON answer."""
-    proc = subprocess.run([sys.executable, "-m", module],
-                          input=json.dumps(request), stdout=subprocess.PIPE, text=True,
-                          cwd=machine.REPO)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{module} failed (exit {proc.returncode}); its error is "
-                           f"printed above")
-    return json.loads(proc.stdout)
+    return child.call("bench.torch_worker", request)
 
 
 def _shown_args(args):

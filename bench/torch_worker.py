@@ -10,16 +10,14 @@ ones in this process, and the parent is idle while it runs.
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
 import sys
 import time
 import traceback
 import warnings
 
+from bench import child, timing
 from bench import configs as C
-from bench import timing
 
 THREADS = 2
 LR = 0.01  # as rnnkit_side.LR
@@ -204,15 +202,5 @@ def run(request):
     return {"env": env, "results": results, "notes": notes}
 
 
-def main():
-    request = json.load(sys.stdin)
-    # Anything a library prints (even from C) goes to stderr; stdout carries only the JSON.
-    answer_fd = os.dup(1)
-    os.dup2(2, 1)
-    answer = run(request)
-    with os.fdopen(answer_fd, "w") as out:
-        json.dump(answer, out)
-
-
 if __name__ == "__main__":
-    main()
+    child.serve(run)

@@ -1,7 +1,7 @@
 """The benchmark harness (bench/): rnnkit's side on a tiny config, and the FLOP count.
 
-Runs in-process on the NumPy backend (no torch child, no numba compilation), in about a
-second; the full harness is ``python -m bench``.
+Runs on the NumPy backend (no torch child, no numba compilation), in about a second,
+one rnnkit child process included; the full harness is ``python -m bench``.
 """
 import sys
 from pathlib import Path
@@ -91,3 +91,20 @@ def test_interleaved_plan_times_one_configuration_at_a_time_in_order():
     assert one_by_one == [([ref[0]], p_ref, True), ([ref[1]], p_ref, True),
                           ([sweep[0]], p_sweep, False), ([sweep[1]], p_sweep, False)]
     assert run.plan(ref, p_ref, False, [], p_sweep, interleave=True)[-1][0] == [ref[1]]
+
+
+def test_rnnkit_side_answers_in_a_child_process_on_the_requested_backend():
+    """The command line times rnnkit in a fresh process per configuration: the child
+    gets the request as JSON and answers with measure()'s results, on the backend asked
+    for, with the same outputs as in this process."""
+    from bench import child
+
+    answer = child.call("bench.rnnkit_side",
+                        {"configs": [TINY.to_dict()], "modes": ["infer"],
+                         "policy": POLICY.to_dict(), "backend": "numpy"})
+    (r,) = answer["results"]
+    assert (r["framework"], r["config"], r["mode"], r["backend"]) == (
+        "rnnkit", "tiny-lstm", "infer", "numpy")
+    assert r["repeats"] == 3
+    here = rnnkit_side.measure(TINY, "infer", POLICY)
+    assert r["checksum"] == pytest.approx(here["checksum"], rel=1e-6)

@@ -166,3 +166,28 @@ def test_out_is_refused_with_a_graph_or_the_wrong_shape():
         R.lstm(*args, out=np.empty((T, B, H)))
     with rnnkit.no_grad(), pytest.raises(ValueError, match=r"shape \(6, 3, 5\).*got .*\(6, 3, 4\)"):
         R.lstm(*args, out=np.empty((T, B, H - 1)))
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_a_stacked_bidirectional_module_without_a_graph_allocates_about_its_output(mode):
+    """Under no_grad, each layer's directions write into one array (the layer below's is
+    workspace scratch), so a call's new memory is about its output's size: no output per
+    direction and layer, no concatenation (3-4x the output before), whose pages a fresh
+    process would fault in again on every call."""
+    import tracemalloc
+
+    from rnnkit import nn
+
+    m = getattr(nn, mode)(D, 16, num_layers=2, bidirectional=True).double()
+    x = rnnkit.tensor(np.random.default_rng(7).normal(size=(50, 8, D)))
+    _workspace.empty_cache()
+    with rnnkit.no_grad():
+        m(x), m(x)                                # the workspace fills
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            out, _ = m(x)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+    assert peak <= 2 * out.numpy().nbytes

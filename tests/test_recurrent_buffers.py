@@ -191,3 +191,28 @@ def test_a_stacked_bidirectional_module_without_a_graph_allocates_about_its_outp
         finally:
             tracemalloc.stop()
     assert peak <= 2 * out.numpy().nbytes
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_a_keras_bidirectional_predict_allocates_about_its_output(kind):
+    """The Keras front end the same way: each direction of a Bidirectional layer writes
+    its half of the output, and a predict of one batch hands that output back as it is
+    (no concatenation of one chunk, no copy of the batch)."""
+    import tracemalloc
+
+    from rnnkit import keras
+
+    model = keras.Sequential([keras.layers.Input((50, D)), keras.layers.Bidirectional(
+        getattr(keras.layers, kind)(16, return_sequences=True))])
+    x = np.random.default_rng(8).normal(size=(8, 50, D)).astype(np.float32)
+    _workspace.empty_cache()
+    model.predict(x, verbose=0), model.predict(x, verbose=0)    # the workspace fills
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = model.predict(x, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (8, 50, 32)
+    assert peak <= 2 * out.nbytes

@@ -150,6 +150,12 @@ class RNN(Layer):
 
     # -- the call -------------------------------------------------------------------------
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        return self._call(sequences, initial_state, mask, training)
+
+    def _call(self, sequences, initial_state=None, mask=None, training=False, out=None):
+        """``call``; out: None, or (without a graph) a (batch, time, units) array that
+        receives the output sequence in time order (``Bidirectional`` passes each layer
+        its half of the merged output, so nothing is concatenated)."""
         x = sequences
         if x.ndim != 3:
             raise ValueError(f"{self.name}: expected input of shape (batch, time, features), "
@@ -168,9 +174,11 @@ class RNN(Layer):
             m = cell.dropout_masks(B, x.shape[2], cell.dropout, 1, x.dtype)[0]
             x = x * Tensor(m[:, None, :])
         if not recurrent_dropout and self._fusable(cell):
-            seq, finals = self._run_fused(cell, x, init, mask)
+            seq, finals = self._run_fused(cell, x, init, mask, out)
         else:
             seq, finals = self._run_steps(cell, x, init, mask, training)
+            if out is not None:
+                np.copyto(out, (F.flip(seq, 1) if self.go_backwards else seq).data)
         # seq: (batch, time, units) in processing order (reversed time for go_backwards)
         last = seq[:, -1]
         if self.stateful:
@@ -214,16 +222,19 @@ class RNN(Layer):
             return all(RNN._fusable(c) for c in cell.cells)
         return isinstance(cell, DropoutCell) and cell.fusable()
 
-    def _run_fused(self, cell, x, init, mask):
-        """The whole sequence in fused kernels, one per (stacked) cell."""
+    def _run_fused(self, cell, x, init, mask, out=None):
+        """The whole sequence in fused kernels, one per (stacked) cell; the last writes
+        into ``out`` (see ``_call``) if given."""
         cells = cell.cells if isinstance(cell, StackedRNNCells) else [cell]
         xt = F.transpose(x, 0, 1)                          # (time, batch, features)
         mask_t = None if mask is None else mask.T
         finals, i = [], 0
         for c in cells:
             n = len(_sizes(c.state_size))
+            last_out = None if out is None or c is not cells[-1] else out.transpose(1, 0, 2)
             res = c.run_sequence(xt, init[i:i + n], reverse=self.go_backwards, mask=mask_t,
-                                 zero_masked_outputs=self.zero_output_for_mask)
+                                 zero_masked_outputs=self.zero_output_for_mask,
+                                 out=last_out)
             xt, i = res[0], i + n
             finals += list(res[1:])
         if self.go_backwards:

@@ -301,5 +301,7 @@ class Trainer:
             chunks.append(self.predict_step(D.take(x, idx)))
             cbs.on_predict_batch_end(step, {"outputs": chunks[-1]})
         cbs.on_predict_end()
-        outs = [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(chunks[0]))]
+        # One batch: its outputs as they are (C-contiguous), not copied by a concatenation.
+        outs = ([np.ascontiguousarray(o) for o in chunks[0]] if len(chunks) == 1 else
+                [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(chunks[0]))])
         return outs[0] if len(outs) == 1 else outs

@@ -109,11 +109,15 @@ class RNN(Layer):
     def units(self):
         return getattr(self.cell, "units", None)
 
+    def _units(self):
+        """The size of the output at each step."""
+        return getattr(self.cell, "output_size", _sizes(self.cell.state_size)[0])
+
     def compute_output_shape(self, input_shape, **kwargs):
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
         B, T = input_shape[0], input_shape[1]
-        units = getattr(self.cell, "output_size", _sizes(self.cell.state_size)[0])
+        units = self._units()
         out = (B, T, units) if self.return_sequences else (B, units)
         if self.return_state:
             return [out] + [(B, s) for s in _sizes(self.cell.state_size)]

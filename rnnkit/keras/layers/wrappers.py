@@ -14,11 +14,6 @@ from rnnkit.keras.layers.rnn import RNN, _sizes
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-def _units(layer):
-    """The size of an RNN layer's output at each step."""
-    return getattr(layer.cell, "output_size", _sizes(layer.cell.state_size)[0])
-
-
 def _clone_rnn(layer, name, go_backwards):
     """A fresh, unbuilt copy of RNN ``layer`` called ``name`` (Keras re-creates it from
     its config, so the copy has its own weights)."""
@@ -97,7 +92,7 @@ class Bidirectional(Layer):
             y_rev = self.backward_layer.call(sequences, initial_state=bs, mask=mask,
                                              training=training)
         else:   # each layer writes its half: nothing to concatenate
-            n = _units(self.forward_layer)
+            n = self.forward_layer._units()
             y = self.forward_layer._call(sequences, fs, mask, training, merged[..., :n])
             y_rev = self.backward_layer._call(sequences, bs, mask, training, merged[..., n:])
         states = []
@@ -121,7 +116,7 @@ class Bidirectional(Layer):
                 or any(type(layer).call is not RNN.call for layer in layers)):
             return None
         B, T = sequences.shape[0], sequences.shape[1]
-        return np.empty((B, T, sum(_units(layer) for layer in layers)),
+        return np.empty((B, T, sum(layer._units() for layer in layers)),
                         dtype=sequences.dtype)
 
     def _merge(self, y, y_rev):

@@ -177,13 +177,13 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             last = layer == self.num_layers - 1
             out = self._layer_out(x, last) if not is_grad_enabled() else None
+            parts = [None] * dirs if out is None else np.split(out, dirs, axis=-1)  # views
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
                 res = self._kernel(layer_in, [s[k] if s is not None else None for s in init],
                                    f"_l{layer}" + ("_reverse" if d else ""), d == 1, lengths,
-                                   None if out is None else out[..., d * out.shape[-1] // dirs:
-                                                                (d + 1) * out.shape[-1] // dirs])
+                                   parts[d])
                 outs.append(res[0])
                 for f, r in zip(finals, res[1:]):
                     f.append(r)

@@ -1,12 +1,13 @@
-"""Scratch arrays the NumPy time loops reuse from one call to the next.
+"""Scratch arrays the time loops reuse from one call to the next.
 
 Fresh memory is not free. The first touch of each 4 KiB page faults into the kernel:
 about 2 us a page on the machines we measure (0.5 ns a byte, as much as the loop's
 arithmetic on it), and glibc hands large freed blocks back to the kernel, so a training
 step that allocates its buffers anew pays the faults again every step (4,000 of them,
 a third of a small LSTM's training step). The buffers a loop owns are taken from here
-and given back when done; arrays that reach the caller (outputs, gradients) are
-ordinary allocations. A buffer that lives as long as an object (a cell's gates between
+and given back when done; an array that reaches the caller (an output, a gradient) is
+a new allocation or a free buffer taken for good, never given back while the caller may
+hold it. A buffer that lives as long as an object (a cell's gates between
 forward and backward) is lent to that object (:func:`lend`). Each thread has its own
 pool, at most ``LIMIT`` bytes.
 """

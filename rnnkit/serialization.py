@@ -102,6 +102,8 @@ class _Encoder:
         self.active = set()  # ids of the containers being encoded: cycles are errors
 
     def encode(self, x, where):
+        if isinstance(x, np.generic):  # first: np.float64 and np.str_ subclass float, str
+            return {"scalar": self._array(None, np.asarray(x), where)}
         if x is None or isinstance(x, (bool, str)):
             return x
         if isinstance(x, int):
@@ -112,8 +114,6 @@ class _Encoder:
             return {"tensor": self._array(x, x.data, where), "requires_grad": x.requires_grad}
         if isinstance(x, np.ndarray):
             return {"ndarray": self._array(x, x, where)}
-        if isinstance(x, np.generic):
-            return {"scalar": self._array(None, np.asarray(x), where)}
         if type(x) in (dict, OrderedDict):
             with self._inside(x, where):
                 items = [[self.key(k, where), self.encode(v, f"{where}[{k!r}]")]

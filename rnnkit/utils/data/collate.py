@@ -55,12 +55,12 @@ def default_collate(batch):
         return _rebuild_mapping(elem, {k: default_collate([d[k] for d in batch])
                                        for k in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        collated = [default_collate(list(s)) for s in zip(*batch)]
+        collated = [default_collate(s) for s in zip(*batch)]  # tuples, as torch passes
         if isinstance(elem, tuple):
             return collated
         return _rebuild_sequence(elem, collated)

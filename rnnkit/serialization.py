@@ -102,13 +102,12 @@ class _Encoder:
         self.active = set()  # ids of the containers being encoded: cycles are errors
 
     def encode(self, x, where):
-        if isinstance(x, np.generic):  # first: np.float64 and np.str_ subclass float, str
+        if isinstance(x, np.generic):
             return {"scalar": self._array(None, np.asarray(x), where)}
-        if x is None or isinstance(x, (bool, str)):
+        # exact types: a subclass (an IntEnum, np.float64...) would come back as its base
+        if x is None or type(x) in (bool, int, str):
             return x
-        if isinstance(x, int):
-            return x
-        if isinstance(x, float):
+        if type(x) is float:
             return x if math.isfinite(x) else {"float": repr(x)}
         if isinstance(x, Tensor):
             return {"tensor": self._array(x, x.data, where), "requires_grad": x.requires_grad}
@@ -129,7 +128,7 @@ class _Encoder:
                         f"OrderedDicts, lists and tuples of them")
 
     def key(self, k, where):
-        if k is None or isinstance(k, (bool, str, int, float)):
+        if k is None or type(k) in (bool, str, int, float) or isinstance(k, np.generic):
             return self.encode(k, where)
         if type(k) is tuple:
             return {"tuple": [self.key(v, where) for v in k]}
@@ -342,7 +341,7 @@ class _Decoder:
 
     def _key(self, k):
         key = self.decode(k)
-        if isinstance(key, (list, dict)) or isinstance(key, (Tensor, np.ndarray)):
+        if isinstance(key, (list, dict, Tensor, np.ndarray)):
             raise ValueError(f"unhashable key {k!r:.80}")
         return key
 

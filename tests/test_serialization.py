@@ -5,6 +5,7 @@ order; writes to a path are atomic; a damaged file, another format, or a file Py
 wrote (made here by real torch) raises an error that names the file and what it is, and
 loading never unpickles.
 """
+import enum
 import io
 import json
 import math
@@ -148,11 +149,16 @@ class Custom:
     pass
 
 
+class Colour(enum.IntEnum):
+    RED = 1
+
+
 @pytest.mark.parametrize("obj, match", [
     ({"a": {1, 2}}, r"obj\['a'\], a builtins.set"),
     ([Custom()], r"obj\[0\], a .*Custom"),
     ({"x": np.array([object()])}, "dtype object"),
     ({frozenset(): 1}, "key of type frozenset"),
+    ([Colour.RED], r"obj\[0\], a .*Colour"),
 ])
 def test_unsupported_objects_are_errors_naming_where_they_are(obj, match):
     with pytest.raises(TypeError, match=match):

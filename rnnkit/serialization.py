@@ -174,9 +174,11 @@ def load(f, map_location=None, *, weights_only=None, mmap=None):
     """
     remap = _map_location(map_location)
     if weights_only not in (None, True, False):
-        raise TypeError(f"load: weights_only must be None, True or False, got {weights_only!r}")
+        raise TypeError(f"load: weights_only must be None, True or False, got "
+                        f"{weights_only!r}")
     if mmap not in (None, False):
-        raise ValueError(f"load: mmap={mmap!r} is not supported; rnnkit reads arrays into memory")
+        raise ValueError(f"load: mmap={mmap!r} is not supported; rnnkit reads arrays into "
+                         f"memory")
     if isinstance(f, (str, os.PathLike)):
         name = repr(os.fspath(f))
         with open(f, "rb") as fileobj:

@@ -11,16 +11,16 @@ arrays in ``model.weights`` order (``w0000``, ``w0001``...) and the optimizer's 
 loading a file can never run code. Only rnnkit's own layers, losses, metrics and
 optimizers can be saved; anything else is refused with an error naming it.
 
-Every write is atomic: the file is written beside its destination under a temporary
-name, flushed to disk, then renamed over the destination with ``os.replace``; a crash
-leaves either the old file or the new one, never half of one.
+Every write is atomic (``rnnkit.serialization.atomic_write``, the one writer): the file
+is written beside its destination under a temporary name, flushed to disk, then renamed
+over the destination with ``os.replace``; a crash leaves either the old file or the new
+one, never half of one.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 
@@ -28,29 +28,9 @@ import numpy as np
 
 from rnnkit.keras.keras_tensor import KerasTensor
 from rnnkit.keras.models.graph import flatten, is_input_node
+from rnnkit.serialization import atomic_write
 
 FORMAT, VERSION = "rnnkit.keras.model", 1
-
-
-# -- atomic files -------------------------------------------------------------------------
-def atomic_write(path, write, overwrite=True):
-    """Call ``write(binary_file)`` on a temporary file, then move it onto ``path``."""
-    path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"save: {path!r} exists and overwrite=False")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _npz_bytes(arrays):

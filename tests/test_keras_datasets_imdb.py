@@ -113,6 +113,16 @@ def test_hostile_npz_is_refused_without_running_its_code(tmp_path):
     assert not marker.exists()
 
 
+def test_npz_with_numpy_integers_in_its_lists_is_read(tmp_path):
+    x = np.empty(2, dtype=object)
+    x[0], x[1] = [np.int32(5), np.int64(6)], list(np.arange(4, 7))
+    path = tmp_path / "imdb.npz"
+    np.savez(path, x_train=x, y_train=np.array([0, 1]), x_test=x, y_test=np.array([1, 0]))
+    (x_train, _), _ = imdb.load_data(path=str(path), seed=0, start_char=None, index_from=0,
+                                     num_words=100)
+    assert sorted(x_train.tolist()) == [[4, 5, 6], [5, 6]]
+
+
 def test_npz_reader_reads_numeric_arrays_without_pickle(tmp_path):
     path = tmp_path / "plain.npz"
     np.savez(path, a=np.arange(6, dtype=np.int16).reshape(2, 3), b=np.array([0.5, 1.5]))

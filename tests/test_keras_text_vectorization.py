@@ -257,6 +257,11 @@ def test_input_of_several_strings_per_sample_is_refused_when_splitting():
         TV()(np.array([["a", "b"], ["c", "d"]]))
 
 
+def test_symbolic_input_of_several_strings_is_refused_when_splitting():
+    with pytest.raises(ValueError, match=r"got \(None, 3\)"):
+        TV()(Input(shape=(3,), dtype="string"))
+
+
 def test_non_strings_are_refused():
     with pytest.raises(TypeError, match="expected strings"):
         TV()(np.array([1.0, 2.0]))

@@ -105,11 +105,11 @@ def _locate(path):
 
 def _raw_splits(path):
     """Each half as (flat int64 word ranks, int64 lengths, labels)."""
-    if path is None or os.path.isdir(_locate(path)):
-        ranked = datasets.imdb_ranked(None if path is None else _locate(path))
+    found = None if path is None else _locate(path)
+    if found is None or os.path.isdir(found):
+        ranked = datasets.imdb_ranked(found)
         return tuple((s.ranks.astype(np.int64), s.lengths, s.labels)
                      for s in (ranked.train, ranked.test))
-    found = _locate(path)
     arrays = datasets.read_keras_npz(found)
     missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
     if missing:

@@ -343,7 +343,8 @@ class TextVectorization(Layer):
 
     def compute_output_shape(self, input_shape, **kwargs):
         input_shape = tuple(input_shape)
-        if not 1 <= len(input_shape) <= 2:
+        if not 1 <= len(input_shape) <= 2 or (self._split is not None and len(input_shape)
+                                              == 2 and input_shape[1] not in (1, None)):
             raise ValueError(f"{self.name}: expected inputs of shape (batch,) or (batch, 1), "
                              f"got {input_shape}")
         if self._output_mode == "int":

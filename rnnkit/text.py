@@ -31,6 +31,7 @@ ASCII_WHITESPACE = " \t\n\v\f\r"
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _STRIP_PUNCTUATION = str.maketrans("", "", PUNCTUATION)
+_WHITESPACE_TO_SPACE = str.maketrans(ASCII_WHITESPACE, " " * len(ASCII_WHITESPACE))
 
 
 # -- Keras 2: Tokenizer -------------------------------------------------------------------
@@ -112,14 +113,9 @@ def standardize(text, mode):
 def split_words(text):
     """``tf.strings.split``: the words between runs of ASCII whitespace (leading and
     trailing whitespace give no empty words)."""
-    return text.split() if text.isascii() else _split_ascii_whitespace(text)
-
-
-def _split_ascii_whitespace(text):
-    # str.split() would also cut at Unicode spaces (U+00A0...), which TensorFlow keeps.
-    for c in ASCII_WHITESPACE[1:]:
-        text = text.replace(c, " ")
-    return [w for w in text.split(" ") if w]
+    # Not str.split(): it also cuts at U+00A0, U+2003, and even at the ASCII separators
+    # U+001C..U+001F, all of which TensorFlow keeps inside words.
+    return [w for w in text.translate(_WHITESPACE_TO_SPACE).split(" ") if w]
 
 
 def split_characters(text):

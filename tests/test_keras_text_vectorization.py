@@ -146,6 +146,7 @@ def test_callable_standardize_gets_an_array_of_str():
 def test_whitespace_split_is_ascii_whitespace_only():
     layer = TV(standardize=None, vocabulary=["a\u00a0b", "c", "d", "e"])
     np.testing.assert_array_equal(_out(layer, ["  a\u00a0b\tc\nd\re  "]), [[2, 3, 4, 5]])
+    np.testing.assert_array_equal(_out(layer, ["c\x1fd"]), [[1]])
 
 
 def test_character_split_keeps_spaces():

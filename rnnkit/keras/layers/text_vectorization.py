@@ -126,7 +126,6 @@ class TextVectorization(Layer):
                                         else int(output_sequence_length))
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self._encoding = encoding
-        self._oov_index = 1 if output_mode == "int" else 0   # after the mask "" in int mode
         self._tokens, self._index, self._idf = [], {}, None
         self._frozen_size = None
         self._has_input_vocabulary = (vocabulary is not None if has_input_vocabulary is None

@@ -5,4 +5,5 @@ from rnnkit.keras.layers.core import (Activation, Concatenate, Dense, Dropout, E
                                       Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D,
                                       Input, InputLayer, LayerNormalization, Masking)
 from rnnkit.keras.layers.rnn import GRU, LSTM, RNN, SimpleRNN, StackedRNNCells
+from rnnkit.keras.layers.text_vectorization import TextVectorization
 from rnnkit.keras.layers.wrappers import Bidirectional, TimeDistributed

@@ -1,10 +1,12 @@
 """Arrays in, batches out: what ``fit``/``evaluate``/``predict`` do with x, y and weights.
 
 Data is NumPy arrays (or anything ``np.asarray`` accepts, rnnkit Tensors included), a
-list of them for several inputs or outputs. Batches are index slices of at most
-``batch_size`` samples (the last one may be smaller); ``shuffle`` draws a fresh
-permutation each epoch from rnnkit's seeded generator. ``validation_split`` keeps the
-*last* fraction of the samples apart before any shuffling, as Keras does.
+list of them for several inputs or outputs; text (for a ``TextVectorization`` input) an
+array of str, an object array of str (as pandas gives) or a list of str. Batches are
+index slices of at most ``batch_size`` samples (the last one may be smaller); ``shuffle``
+draws a fresh permutation each epoch from rnnkit's seeded generator.
+``validation_split`` keeps the *last* fraction of the samples apart before any
+shuffling, as Keras does.
 """
 from __future__ import annotations
 
@@ -25,10 +27,15 @@ def to_arrays(x):
         raise ValueError("data: dict inputs/targets are not supported; pass lists ordered "
                          "like the model's inputs/outputs")
 
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, str) for v in x):
+        x = np.asarray(x)   # a list of texts is one input, not one input per text
+
     def convert(v):
         a = v.data if isinstance(v, Tensor) else np.asarray(v)
         if a.dtype.kind == "f" and a.dtype != np.dtype(backend.floatx()):
             a = a.astype(backend.floatx())
+        if a.dtype == object and a.size and all(isinstance(s, str) for s in a.flat):
+            a = a.astype(str)
         if a.dtype == object:
             raise ValueError("data: arrays of Python objects are not supported (ragged "
                              "sequences? pad them with utils.pad_sequences first)")

@@ -35,11 +35,11 @@ import itertools
 import os
 import pickle
 import re
-import tempfile
 import zipfile
 
 import numpy as np
 
+from rnnkit.serialization import atomic_write
 from rnnkit.text import rank_by_count, review_word_bytes
 
 __all__ = ["imdb_reviews", "imdb_ranked", "RankedSplit", "RankedReviews",
@@ -294,26 +294,9 @@ def _write_cache(path, ranked):
                        f"{name}_labels": split.labels})
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        _atomic_write(path, lambda f: np.savez(f, **arrays))
+        atomic_write(path, lambda f: np.savez(f, **arrays))
     except OSError:
         pass   # a read-only home or cache directory: run without the cache
-
-
-def _atomic_write(path, write):
-    """``write(binary_file)`` to a temporary file beside ``path``, flushed to disk, then
-    renamed onto ``path``: readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 # -- Keras's imdb.npz ---------------------------------------------------------------------

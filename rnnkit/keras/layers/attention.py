@@ -74,7 +74,8 @@ class Attention(Layer):
     def _split(self, inputs):
         """(query, value, key) from the input list, or a ValueError saying what is wrong."""
         name = self.name
-        if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
+        if (not isinstance(inputs, (list, tuple)) or _is_shape(inputs)
+                or not 2 <= len(inputs) <= 3):
             raise ValueError(f"{name}: expected a list [query, value] or [query, value, "
                              f"key], got {_describe(inputs)}")
         q, v = inputs[0], inputs[1]
@@ -221,7 +222,15 @@ class AdditiveAttention(Attention):
         return config
 
 
+def _is_shape(x):
+    """True for one shape (a tuple of sizes), as build() gets for a single tensor."""
+    return isinstance(x, tuple) and all(d is None or isinstance(d, (int, np.integer))
+                                        for d in x)
+
+
 def _describe(x):
+    if _is_shape(x):
+        return f"one tensor of shape {x}"
     if isinstance(x, (list, tuple)):
         return f"a {type(x).__name__} of {len(x)}"
     return f"{type(x).__name__} of shape {tuple(np.shape(x))}" if hasattr(x, "shape") \

@@ -1,8 +1,10 @@
 """Keras's reshaping layers: ``RepeatVector``, ``Reshape`` and ``Permute``.
 
-None of them has weights, and none of them carries a mask on (as in Keras 3, where they
-do not support masking): a mask over time steps means nothing once the steps are
-repeated, regrouped or moved to another axis. The batch axis never moves.
+None of them has weights. None carries a mask on once it changes the layout (as in
+Keras 3, where they do not support masking): a mask over time steps means nothing once
+the steps are repeated, regrouped or moved to another axis. A ``Reshape`` to the same
+shape or an identity ``Permute`` keeps the mask, as Keras 3 on JAX does (its output is
+then the input array itself, mask attached). The batch axis never moves.
 """
 from __future__ import annotations
 
@@ -109,6 +111,10 @@ class Reshape(Layer):
     def call(self, inputs):
         return F.reshape(inputs, (inputs.shape[0],) + self._resolve(inputs.shape[1:]))
 
+    def compute_mask(self, inputs, mask=None):
+        same = self._resolve(inputs.shape[1:]) == tuple(inputs.shape[1:])
+        return mask if same else None
+
     def compute_output_shape(self, input_shape, **kwargs):
         return (input_shape[0],) + self._resolve(tuple(input_shape[1:]))
 
@@ -142,6 +148,15 @@ class Permute(Layer):
     def call(self, inputs):
         _check_rank(self, inputs.shape, len(self.dims) + 1, self._expected())
         return F.permute(inputs, (0,) + self.dims)
+
+    def _identity(self):
+        return self.dims == tuple(range(1, len(self.dims) + 1))
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self._identity() else None
+
+    def _symbolic_mask(self, in_mask):
+        return bool(in_mask) and self._identity()
 
     def compute_output_shape(self, input_shape, **kwargs):
         _check_rank(self, input_shape, len(self.dims) + 1, self._expected())

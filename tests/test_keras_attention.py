@@ -380,3 +380,9 @@ def test_bad_masks_are_named():
     with pytest.raises(ValueError, match=r"value_mask must have shape \(batch, time\) = "
                                          r"\(3, 5\), got shape \(3, 4\)"):
         layer(inputs, mask=[None, q_mask])
+
+
+def test_integer_inputs_are_refused():
+    (q, v), _ = data(18)
+    with pytest.raises(TypeError, match="query must be floating point, got dtype int64"):
+        L.Attention()([q.astype(np.int64), v])

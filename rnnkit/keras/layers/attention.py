@@ -19,7 +19,9 @@ mask (batch, Tv) and the causal mask (j <= i, ``use_causal_mask=True``) subtract
 from the scores of excluded positions before the softmax (a row with no position left
 therefore spreads evenly over all of them); the query mask (batch, Tq) zeroes the
 output rows of masked queries and is the output's mask. Masks from
-``Embedding(mask_zero=True)`` or ``Masking`` arrive on their own.
+``Embedding(mask_zero=True)`` or ``Masking`` arrive on their own. A key shares the
+value's positions, so, as in Keras, a third (key) mask is not consulted: the value mask
+decides.
 """
 from __future__ import annotations
 
@@ -144,6 +146,10 @@ class Attention(Layer):
              use_causal_mask=False):
         q, v, k = self._split(inputs)
         self._check_shapes(q.shape, v.shape, k.shape)
+        for arg, x in (("query", q), ("value", v), ("key", k)):
+            if x.dtype.kind != "f":
+                raise TypeError(f"{self.name}: {arg} must be floating point, got dtype "
+                                f"{x.dtype}")
         q_mask, v_mask = self._masks(mask, q, v)
         scores = self._scores(q, k)
         excluded = None if v_mask is None else ~v_mask[:, None, :]        # (batch, 1, Tv)

@@ -5,9 +5,14 @@ Dataset / DataLoader, Embedding -> LSTM -> Linear, cross-entropy, gradient clipp
 ``model.load_state_dict(torch.load(path))``, and temperature sampling with
 ``torch.multinomial``. The loaded model must give exactly the saved model's outputs and
 the same generated text under the same seed; a checkpoint with the optimizer resumes
-training on exactly the same losses.
+training on exactly the same losses. Real PyTorch runs this very file with only its
+import lines changed, and from the same weights trains on the same losses.
 """
+import types
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 import rnnkit as torch
 from rnnkit import nn
@@ -132,3 +137,32 @@ def test_a_checkpoint_with_the_optimizer_resumes_on_the_same_losses(tmp_path):
     torch.manual_seed(1)
     assert ckpt["step"] == 10
     assert train(resumed, resumed_opt, loader, 5) == expected
+
+
+RNNKIT_IMPORTS = ("import rnnkit as torch\nfrom rnnkit import nn\n"
+                  "from rnnkit.utils.data import DataLoader, Dataset\n")
+TORCH_IMPORTS = ("import torch\nfrom torch import nn\n"
+                 "from torch.utils.data import DataLoader, Dataset\n")
+
+
+@pytest.mark.torch
+def test_real_pytorch_runs_this_file_with_its_imports_changed_on_the_same_losses():
+    real_torch = pytest.importorskip("torch")
+    source = Path(__file__).read_text()
+    assert source.count(RNNKIT_IMPORTS) == 1
+    real = types.ModuleType("char_rnn_on_pytorch")
+    exec(compile(source.replace(RNNKIT_IMPORTS, TORCH_IMPORTS), "char_rnn_on_pytorch", "exec"),
+         real.__dict__)
+    assert real.torch is real_torch
+
+    ours = CharRNN(len(CHARS))
+    theirs = real.CharRNN(len(CHARS))
+    theirs.load_state_dict({k: real_torch.from_numpy(np.array(v))
+                            for k, v in ours.state_dict().items()})
+    our_losses = train(ours, torch.optim.Adam(ours.parameters(), lr=0.01),
+                       DataLoader(CharDataset(TEXT, SEQ_LEN), batch_size=8), 25)
+    their_losses = real.train(theirs, real_torch.optim.Adam(theirs.parameters(), lr=0.01),
+                              real.DataLoader(real.CharDataset(TEXT, SEQ_LEN), batch_size=8),
+                              25)
+    assert our_losses[-1] < 0.8 * our_losses[0]
+    np.testing.assert_allclose(our_losses, their_losses, rtol=1e-5)

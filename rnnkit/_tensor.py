@@ -156,10 +156,12 @@ class Tensor:
 
     @property
     def dtype(self):
+        """The NumPy dtype of the values (``rnnkit.float32``, ``rnnkit.long``...)."""
         return self.data.dtype
 
     @property
     def ndim(self):
+        """The number of dimensions (also ``dim()``)."""
         return self.data.ndim
 
     @property

@@ -174,18 +174,19 @@ def clamp(x, min=None, max=None):
             inside &= x.data >= lo.data
         if hi is not None:
             inside &= x.data <= hi.data
-        grads = [unbroadcast(g * inside, x.shape)]
+        grads = [(x, inside)]
         if lo is not None:
             took_lo = x.data < lo.data
             if hi is not None:
                 took_lo = took_lo & (lo.data < hi.data)
-            grads.append(unbroadcast(g * took_lo, lo.shape))
+            grads.append((lo, took_lo))
         if hi is not None:
             took_hi = x.data > hi.data
             if lo is not None:
                 took_hi = took_hi | (hi.data < lo.data)
-            grads.append(unbroadcast(g * took_hi, hi.shape))
-        return tuple(grads)
+            grads.append((hi, took_hi))
+        return tuple(unbroadcast(g * mask, t.shape).astype(t.dtype, copy=False)
+                     for t, mask in grads)
 
     return Tensor._make(np.asarray(out), parents, backward, "Clamp")
 
@@ -210,7 +211,8 @@ def _pick(a, b, choose, wins, name):
     def backward(g):
         share = np.where(wins(a.data, b.data), 1.0, np.where(a.data == b.data, 0.5, 0.0))
         share = share.astype(g.dtype, copy=False)
-        return unbroadcast(g * share, a.shape), unbroadcast(g * (1 - share), b.shape)
+        return (unbroadcast(g * share, a.shape).astype(a.dtype, copy=False),
+                unbroadcast(g * (1 - share), b.shape).astype(b.dtype, copy=False))
 
     return Tensor._make(out, (a, b), backward, name)
 
@@ -236,9 +238,9 @@ def where(condition, input=None, other=None):
     a, b = operands(input, other)
     out = np.where(cond, a.data, b.data)
 
-    def backward(g):
-        return (unbroadcast(np.where(cond, g, 0), a.shape),
-                unbroadcast(np.where(cond, 0, g), b.shape))
+    def backward(g):   # each side's gradient in its own dtype
+        return (unbroadcast(np.where(cond, g, 0), a.shape).astype(a.dtype, copy=False),
+                unbroadcast(np.where(cond, 0, g), b.shape).astype(b.dtype, copy=False))
 
     return Tensor._make(out, (a, b), backward, "Where")
 

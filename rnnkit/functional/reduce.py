@@ -155,8 +155,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or, with ``largest=False``, smallest) elements along ``dim``.
 
     Returns a named tuple (values, indices), both of shape x.shape with ``dim`` resized to
-    k, in descending (ascending) order, equal values by increasing index; NaN counts as
-    the largest value. ``sorted=False`` is accepted: the order is then unspecified in
+    k, in descending (ascending) order, equal values by increasing index (PyTorch leaves
+    their order unspecified); NaN counts as the largest value. ``sorted=False`` is accepted: the order is then unspecified in
     PyTorch, and rnnkit returns the sorted order. The values' gradient flows to the
     chosen elements.
     """

@@ -331,6 +331,13 @@ class Tensor:
     def __gt__(self, other): return Tensor(self.data > _raw(other))
     def __ge__(self, other): return Tensor(self.data >= _raw(other))
 
+    def __invert__(self):
+        """Logical not of a bool tensor, bitwise not of an integer one (outside the graph)."""
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~ (invert) needs a bool or integer tensor, got dtype "
+                            f"{self.data.dtype}")
+        return Tensor(~self.data)
+
     def __getitem__(self, index): return F.getitem(self, index)
 
     def __setitem__(self, index, value):

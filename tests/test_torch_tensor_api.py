@@ -298,6 +298,25 @@ def test_an_integer_tensor_with_a_python_scalar_gets_torchs_dtype(scalar):
     assert_pair(lambda t, x: x * scalar, np.array([1, 2], dtype=np.int32))
 
 
+@pytest.mark.parametrize("left, right", [
+    (np.float32, np.int64), (np.int32, np.float64), (np.bool_, np.float32),
+    (np.float32, np.float64), (np.int32, np.int64), (np.bool_, np.int64)],
+    ids=lambda d: np.dtype(d).name)
+def test_tensors_of_mixed_dtypes_promote_as_in_torch(left, right):
+    a, b = np.array([1, 0, 3]).astype(left), np.array([2, 5, 1]).astype(right)
+    for op in (lambda x, y: x + y, lambda x, y: y * x, lambda x, y: x / y,
+               lambda x, y: y / x):
+        assert_same(op(rnnkit.from_numpy(a), rnnkit.from_numpy(b)),
+                    op(torch.from_numpy(a), torch.from_numpy(b)))
+
+
+def test_invert_negates_masks_and_integers_as_in_torch():
+    for data in ([True, False], [0, 5, -3]):
+        assert_same(~rnnkit.tensor(data), ~torch.tensor(data))
+    with pytest.raises(TypeError, match="bool or integer"):
+        ~rnnkit.tensor([1.5])
+
+
 # -- reductions and selections as methods ---------------------------------------------------
 M = np.array([[1.0, 5.0, 3.0, 5.0], [4.0, -2.0, 4.0, 0.5], [0.0, 1.0, 2.0, 3.0]])
 METHOD_CASES = {

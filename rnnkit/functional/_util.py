@@ -28,12 +28,18 @@ def as_operand(x, like=None):
 
 
 def operands(a, b):
-    """Both operands as Tensors, with PyTorch's rule for a Python scalar beside a tensor:
-    the scalar adopts the tensor's dtype, and a float scalar beside an integer or bool
-    tensor makes both float32 (the default dtype)."""
+    """Both operands as Tensors, with PyTorch's type promotion where NumPy's differs.
+
+    A Python scalar beside a tensor adopts the tensor's dtype, and a float scalar beside
+    an integer or bool tensor makes both float32 (the default dtype). An integer or bool
+    tensor beside a float tensor takes the float tensor's dtype (NumPy would widen
+    int64 with float32 to float64).
+    """
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            return a, b
+            if a.data.dtype is b.data.dtype:   # the common case: nothing to promote
+                return a, b
+            return _same_category(a, b)
         a = _floated(a, b)
         return a, as_operand(b, a)
     if isinstance(b, Tensor):
@@ -41,6 +47,16 @@ def operands(a, b):
         return as_operand(a, b), b
     b = as_operand(b)
     return as_operand(a, b), b
+
+
+def _same_category(a, b):
+    """a and b, the integer/bool one cast to the other's float dtype if they differ so."""
+    fa, fb = a.data.dtype.kind in "fc", b.data.dtype.kind in "fc"
+    if fa and not fb:
+        return a, Tensor(b.data.astype(a.data.dtype))
+    if fb and not fa:
+        return Tensor(a.data.astype(b.data.dtype)), b
+    return a, b
 
 
 def _floated(t, scalar):

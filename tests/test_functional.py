@@ -46,7 +46,9 @@ CASES = {
     "add": [("broadcast", F.add, [normal(2, 3), normal(3)])],
     "sub": [("broadcast", F.sub, [normal(2, 1), normal(1, 3)])],
     "mul": [("broadcast", F.mul, [normal(2, 3), normal(2, 1)])],
-    "div": [("broadcast", F.div, [normal(2, 3), positive(3)])],
+    "div": [("broadcast", F.div, [normal(2, 3), positive(3)]),
+            ("floor_has_zero_gradient", lambda a, b: F.div(a, b, rounding_mode="floor"),
+             [normal(2, 3) * 3, positive(3)])],
     "neg": [("", F.neg, [normal(2, 3)])],
     "pow": [("tensor_exponent", F.pow, [positive(2, 3), normal(2, 3)]),
             ("scalar_exponent", lambda a: F.pow(a, 3), [normal(2, 3)]),
@@ -56,7 +58,13 @@ CASES = {
     "sqrt": [("", F.sqrt, [positive(2, 3)])],
     "abs": [("", F.abs, [away_from_zero(2, 3)])],
     "clamp": [("both", lambda x: F.clamp(x, -0.5, 1.0), [KINKED]),
-              ("min_only", lambda x: F.clamp(x, min=0.0), [KINKED])],
+              ("min_only", lambda x: F.clamp(x, min=0.0), [KINKED]),
+              ("tensor_bounds_broadcast", F.clamp,
+               [KINKED, np.array([[-1.0], [1.0]]), np.array([1.5, 0.0, 2.0, 3.0])])],
+    "maximum": [("broadcast", F.maximum, [normal(2, 3), normal(3)])],
+    "minimum": [("broadcast", F.minimum, [normal(2, 1), normal(2, 3)])],
+    "where": [("broadcast", lambda a, b: F.where(MASK[:3], a, b), [normal(2, 3), normal(3)]),
+              ("scalar_other", lambda a: F.where(MASK[:3], a, 0.5), [normal(2, 3)])],
     "matmul": [("vector_vector", F.matmul, [normal(4), normal(4)]),
                ("matrix_vector", F.matmul, [normal(3, 4), normal(4)]),
                ("vector_matrix", F.matmul, [normal(4), normal(4, 2)]),
@@ -85,6 +93,8 @@ CASES = {
               ("chunk_size", lambda x: F.split(x, 2), [normal(5, 2)]),
               ("numpy_int_chunk_size", lambda x: F.split(x, np.int64(3), dim=1), [normal(2, 4)])],
     "reshape": [("", lambda x: F.reshape(x, (3, -1)), [normal(2, 3, 2)])],
+    "view": [("", lambda x: F.view(x, (3, -1)), [normal(2, 3, 2)])],
+    "clone": [("", F.clone, [normal(2, 3)])],
     "transpose": [("", lambda x: F.transpose(x, 0, 2), [normal(2, 3, 4)])],
     "permute": [("", lambda x: F.permute(x, (2, 0, 1)), [normal(2, 3, 4)])],
     "flip": [("two_dims", lambda x: F.flip(x, (0, 2)), [normal(2, 3, 4)])],
@@ -103,8 +113,14 @@ CASES = {
              ("dim", lambda x: F.mean(x, -1), [normal(2, 3, 4)]),
              ("two_dims_keepdim", lambda x: F.mean(x, (0, 1), keepdim=True), [normal(2, 3, 4)])],
     "max": [("all", F.max, [normal(3, 4)]),
-            ("dim", lambda x: F.max(x, 1), [normal(3, 4)]),
-            ("dim_keepdim", lambda x: F.max(x, 0, keepdim=True), [normal(3, 4)])],
+            ("dim", lambda x: F.max(x, 1).values, [normal(3, 4)]),
+            ("dim_keepdim", lambda x: F.max(x, 0, keepdim=True).values, [normal(3, 4)]),
+            ("elementwise", lambda a, b: F.max(a, b), [normal(2, 3), normal(3)])],
+    "min": [("all", F.min, [normal(3, 4)]),
+            ("dim", lambda x: F.min(x, -1).values, [normal(3, 4)])],
+    "topk": [("largest", lambda x: F.topk(x, 2).values, [normal(3, 4)]),
+             ("smallest_dim_0", lambda x: F.topk(x, 2, dim=0, largest=False).values,
+              [normal(3, 4)])],
     # -- losses --------------------------------------------------------------------------
     "mse_loss": [(red, lambda x, t, r=red: F.mse_loss(x, t, reduction=r),
                   [normal(2, 3), normal(2, 3)]) for red in ("mean", "sum", "none")],
@@ -168,8 +184,9 @@ CASES = {
          [probs(2, 3)])],
 }
 
-# cast is the identity in float64; test_tensor checks it between dtypes.
-NOT_GRADCHECKED = {"cast"}
+# cast is the identity in float64; test_tensor checks it between dtypes. The index ops
+# give integers (tests/test_torch_tensor_api.py checks them against PyTorch).
+NOT_GRADCHECKED = {"cast", "argmax", "argmin", "one_hot"}
 
 
 ALL_CASES = [pytest.param(fn, inputs, id=f"{name}-{case}" if case else name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit._tensor import Tensor
-from rnnkit.functional._util import as_operand, normalize_dim
+from rnnkit.functional._util import as_operand, floating, normalize_dim
+from rnnkit.functional.math import cast
 
 
 def sigmoid_array(z, out=None):
@@ -20,15 +21,17 @@ def sigmoid_array(z, out=None):
 
 
 def tanh(x):
-    """Hyperbolic tangent; d/dx = 1 - tanh^2."""
-    x = as_operand(x)
+    """Hyperbolic tangent; d/dx = 1 - tanh^2 (integer input gives float32)."""
+    x = floating(x)
     out = np.tanh(x.data)
     return Tensor._make(out, (x,), lambda g: (g * (1 - out * out),), "Tanh")
 
 
 def sigmoid(x):
-    """Logistic sigmoid 1 / (1 + e^-x), stable for large |x|; d/dx = s (1 - s)."""
-    x = as_operand(x)
+    """Logistic sigmoid 1 / (1 + e^-x), stable for large |x|; d/dx = s (1 - s).
+
+    Integer input gives float32."""
+    x = floating(x)
     out = sigmoid_array(x.data)
     return Tensor._make(out, (x,), lambda g: (g * out * (1 - out),), "Sigmoid")
 
@@ -51,9 +54,21 @@ def hard_sigmoid(x):
     return Tensor._make(out, (x,), lambda g: (g * inside / 6,), "HardSigmoid")
 
 
-def softmax(x, dim=-1):
-    """exp(x) / sum(exp(x)) along ``dim``, shifted by the max so nothing overflows."""
-    x = as_operand(x)
+def _float_input(x, dtype, fn):
+    """x, cast to ``dtype`` first if given; integer input without a dtype is an error."""
+    x = as_operand(x) if dtype is None else cast(x, dtype)
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"{fn}: input must be floating point, got dtype {x.dtype}; pass "
+                        f"dtype=rnnkit.float32 to compute in floats")
+    return x
+
+
+def softmax(x, dim=-1, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, shifted by the max so nothing overflows.
+
+    dtype: cast x to it first (PyTorch's ``dtype=``); x must be floating point otherwise.
+    """
+    x = _float_input(x, dtype, "softmax")
     d = normalize_dim(dim, x.ndim)
     e = np.exp(x.data - x.data.max(axis=d, keepdims=True))
     out = e / e.sum(axis=d, keepdims=True)
@@ -70,9 +85,9 @@ def log_softmax_array(z, axis):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def log_softmax(x, dim=-1):
-    """log(softmax(x)) along ``dim``, without ever taking log(0)."""
-    x = as_operand(x)
+def log_softmax(x, dim=-1, dtype=None):
+    """log(softmax(x)) along ``dim``, without ever taking log(0); ``dtype`` as in softmax."""
+    x = _float_input(x, dtype, "log_softmax")
     d = normalize_dim(dim, x.ndim)
     out = log_softmax_array(x.data, d)
 

@@ -1,4 +1,4 @@
-"""The two parameterised lookups a recurrent model starts with: embedding and dropout."""
+"""What a recurrent model starts with: the embedding lookup, one-hot encoding, dropout."""
 from __future__ import annotations
 
 import numbers
@@ -55,6 +55,38 @@ def embedding(indices, weight, padding_idx=None):
         return (gw,)
 
     return Tensor._make(out, (weight,), backward, "Embedding")
+
+
+def one_hot(indices, num_classes=-1):
+    """Class indices as one-hot rows, PyTorch's ``F.one_hot``.
+
+    indices: int64 class indices of any shape (*), each in [0, num_classes).
+    num_classes: the number of classes, or -1 for the largest index + 1.
+    Returns int64 (*, num_classes) with a 1 at each index. Not differentiable.
+    """
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype != np.int64:
+        raise TypeError(f"one_hot: indices must be int64 (rnnkit.long), got dtype "
+                        f"{idx.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise TypeError(f"one_hot: num_classes must be an int, got "
+                        f"{type(num_classes).__name__} {num_classes!r}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor; "
+                             "pass num_classes")
+        num_classes = int(idx.max()) + 1
+    elif num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be -1 (infer) or non-negative, got "
+                         f"{num_classes}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {idx.min()}")
+    if idx.size and idx.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes="
+                         f"{num_classes}, got {idx.max()}")
+    out = np.zeros(idx.shape + (int(num_classes),), np.int64)
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    return Tensor(out)
 
 
 def dropout(x, p=0.5, training=True, generator=None):

@@ -32,10 +32,34 @@ def reshape(x, shape):
     shape = tuple(shape)
     try:
         out = x.data.reshape(shape)
+    except TypeError:
+        raise TypeError(f"reshape: the shape must be ints, got {shape}") from None
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.data.size} elements) into {shape}") from None
     return Tensor._make(out, (x,), lambda g: (g.reshape(x.shape),), "Reshape")
+
+
+def view(x, shape):
+    """x with a new shape of the same size, sharing its memory (``Tensor.view``).
+
+    Like PyTorch, refuses when the strides make that impossible (e.g. after a
+    transpose): call ``.contiguous()`` first, or ``reshape`` (which copies when needed).
+    """
+    x = as_operand(x)
+    out = reshape(x, shape)
+    if out.data.size and not np.may_share_memory(out.data, x.data):
+        raise RuntimeError(f"view: a tensor of shape {x.shape} with strides "
+                           f"{x.data.strides} cannot be viewed as {tuple(shape)} without a "
+                           f"copy; use .reshape(...) or .contiguous().view(...)")
+    return out
+
+
+def clone(x):
+    """A row-major copy of x that stays in the graph (the gradient passes unchanged)."""
+    x = as_operand(x)
+    return Tensor._make(np.array(x.data, order="C", copy=True), (x,), lambda g: (g,),
+                        "Clone")
 
 
 def transpose(x, dim0, dim1):

@@ -10,9 +10,9 @@ Options rnnkit does not implement raise an error naming them.
 from __future__ import annotations
 
 from rnnkit import functional as _core
-from rnnkit.functional import linear, sigmoid, tanh
+from rnnkit.functional import linear, one_hot, sigmoid, tanh
 
-__all__ = ["linear", "embedding", "dropout", "relu", "tanh", "sigmoid", "softmax",
+__all__ = ["linear", "embedding", "one_hot", "dropout", "relu", "tanh", "sigmoid", "softmax",
            "log_softmax", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "mse_loss", "l1_loss"]
 

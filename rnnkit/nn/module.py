@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from rnnkit._tensor import Tensor, _as_dtype
+from rnnkit._tensor import Tensor, _as_dtype, _to_array
 from rnnkit.autograd import no_grad
 from rnnkit.nn.parameter import Parameter
 
@@ -71,7 +71,7 @@ class Module:
 
     def register_buffer(self, name, array, persistent=True):
         """Register a non-trainable array (saved in the state_dict when persistent)."""
-        self._buffers[name] = None if array is None else Tensor(array)
+        self._buffers[name] = None if array is None else Tensor(_to_array(array))
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
         object.__setattr__(self, name, self._buffers[name])

@@ -306,7 +306,7 @@ class GlobalMaxPooling1D(GlobalAveragePooling1D):
     """(batch, steps, features) -> (batch, features): the maximum over steps."""
 
     def call(self, inputs, mask=None):
-        return F.max(inputs, 1, keepdim=self.keepdims)
+        return F.max(inputs, 1, keepdim=self.keepdims).values
 
 
 class LayerNormalization(Layer):

@@ -30,7 +30,8 @@ from rnnkit.functional import (abs, argmax, argmin, cat, clamp, clone, concat, d
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "keras", "recurrent", "init", "clip", "random", "utils")
+_SUBMODULES = ("nn", "optim", "keras", "recurrent", "init", "clip", "random", "utils",
+               "datasets", "text")
 
 
 def __getattr__(name):

@@ -2,8 +2,9 @@
 
 Port Keras code by changing the import: ``from rnnkit.keras import layers, models,
 initializers, optimizers, losses, callbacks, utils``. Weight layouts, names, shapes,
-parameter counts and numbers are Keras's.
+parameter counts and numbers are Keras's. ``__version__`` is rnnkit's version.
 """
+from rnnkit import __version__
 from rnnkit.keras import activations, backend, initializers, layers, regularizers
 from rnnkit.keras import callbacks, losses, metrics, models, optimizers, utils
 from rnnkit.keras.layers import Input

@@ -151,6 +151,10 @@ class Layer:
         self._inbound_nodes = []
         self._batch_input_shape = self._declared_input_shape(
             input_shape, batch_input_shape, input_dim, input_length, batch_size)
+        # As in Keras, a layer without a build() of its own has nothing to build: it is
+        # built from the start (summary() shows 0 for it, not "0 (unbuilt)").
+        if type(self).build is Layer.build:
+            self.built = True
 
     def _declared_input_shape(self, input_shape, batch_input_shape, input_dim,
                               input_length, batch_size):

@@ -269,6 +269,13 @@ class Concatenate(Layer):
         self.axis = axis
         self.supports_masking = True
 
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 \
+                or not all(isinstance(s, tuple) for s in input_shape):
+            raise ValueError(f"{self.name}: expected a list of at least 2 tensors, got "
+                             f"inputs of shape {input_shape}")
+        self.built = True
+
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
             raise ValueError(f"{self.name}: expected a list of at least 2 tensors")

@@ -230,6 +230,15 @@ class Trainer:
             (x, y, sample_weight), validation_data = D.split_validation(
                 x, y, sample_weight, validation_split)
         val = None if validation_data is None else A.unpack_validation(validation_data)
+
+        def validation_iterator():
+            adapter = A.get_adapter("fit", *val, validation_batch_size or _val_batch(
+                batch_size, val), validation_steps, False, batch_arg="validation_batch_size")
+            return EpochIterator(adapter, validation_steps, "fit")
+
+        # Array validation data is checked now; a generator is read when first needed,
+        # as Keras reads it.
+        val_iterator = validation_iterator() if val and A.is_array_data(val[0]) else None
         train = EpochIterator(A.get_adapter("fit", x, y, sample_weight, batch_size,
                                             steps_per_epoch, shuffle, class_weight),
                               steps_per_epoch, "fit")
@@ -239,7 +248,7 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
         cbs.on_train_begin()
-        logs, epoch_logs, val_iterator = {}, {}, None
+        logs, epoch_logs = {}, {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
@@ -256,10 +265,7 @@ class Trainer:
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 if val_iterator is None:
-                    val_iterator = EpochIterator(A.get_adapter(
-                        "fit", *val, validation_batch_size or _val_batch(batch_size, val),
-                        validation_steps, False, batch_arg="validation_batch_size"),
-                        validation_steps, "fit")
+                    val_iterator = validation_iterator()
                 self._prepare(val_iterator)
                 val_logs = self._test_epoch(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})

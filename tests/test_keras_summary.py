@@ -4,6 +4,8 @@ Bidirectional, TimeDistributed, functional multi-input/multi-output, encoder-dec
 initial_state, shared layers, unbuilt, frozen, compiled). Each model is built twice from
 the same code, once with keras and once with rnnkit.keras, after clearing both sessions
 so that the generated names (simple_rnn, simple_rnn_1, ...) agree."""
+import re
+
 import numpy as np
 import pytest
 
@@ -154,10 +156,16 @@ def text_of(model, **kwargs):
     return "".join(out)
 
 
+def without_hint(text):
+    """The summary without rnnkit's own last line under an unbuilt model."""
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:-1]) if lines[-1].startswith(" To build it:") else text
+
+
 @pytest.mark.parametrize("build", MODELS, ids=lambda f: f.__name__)
 def test_summary_text_equals_keras(build):
     theirs, ours = both(build)
-    assert text_of(ours) == text_of(theirs)
+    assert without_hint(text_of(ours)) == text_of(theirs)
 
 
 @pytest.mark.parametrize("build", [m for m in MODELS if m is not unbuilt],
@@ -207,6 +215,47 @@ def test_summary_after_fit_lists_optimizer_params_like_keras():
         m.fit(x, y, verbose=0)
     assert text_of(ours) == text_of(theirs)
     assert "Optimizer params" in text_of(ours)
+
+
+def hint_of(model):
+    lines = text_of(model).splitlines()
+    assert lines[-2].startswith(" Non-trainable params: ")
+    return lines[-1]
+
+
+@pytest.mark.parametrize("layers, names, build_shape", [
+    (lambda L: [L.Embedding(100, 8), L.SimpleRNN(4)], {}, (None, None)),
+    (lambda L: [L.Embedding(100, 8), L.LSTM(4)], {"maxlen": 30}, (None, 30)),
+    (lambda L: [L.LSTM(5, return_sequences=True), L.LSTM(3)],
+     {"timesteps": 10, "features": 4}, (None, 10, 4)),
+    (lambda L: [L.Bidirectional(L.GRU(3)), L.Dense(1)],
+     {"timesteps": None, "features": 6}, (None, None, 6)),
+    (lambda L: [L.Dropout(0.2), L.Dense(4), L.Dense(1)], {"features": 7}, (None, 7)),
+], ids=["embedding", "embedding_maxlen", "lstm", "bidirectional", "dense"])
+def test_unbuilt_summary_ends_with_a_hint_that_builds_it_like_keras(layers, names,
+                                                                    build_shape):
+    # The hint names the build shape for the first layer; filled in (e.g. timesteps=10)
+    # and given to both frameworks' build(), it gives Keras's own built table.
+    theirs, ours = both(lambda K: K.Sequential(layers(K.layers)))
+    hint = hint_of(ours)
+    assert without_hint(text_of(ours)) == text_of(theirs)
+    hinted = [m.group(1) for m in re.finditer(r"(\((?:None|[a-z]+)(?:, (?:None|[a-z]+))*\))",
+                                               hint.split("Input(")[0])]
+    shapes = [tuple(None if d == "None" else names.get(d, d) for d in h.strip("()").split(", "))
+              for h in hinted]
+    assert build_shape in shapes
+    for m in (theirs, ours):
+        m.build(build_shape)
+    assert text_of(ours) == text_of(theirs)
+    assert "unbuilt" not in text_of(ours) and "To build it" not in text_of(ours)
+
+
+def test_unbuilt_hint_names_input_for_the_first_layer():
+    rk.backend.clear_session()
+    assert "Input(shape=(None,)) first" in hint_of(rk.Sequential([rk.layers.Embedding(9, 2)]))
+    assert "Input(shape=(timesteps, features)) first" in hint_of(
+        rk.Sequential([rk.layers.SimpleRNN(2)]))
+    assert "model.build(input_shape)" in hint_of(rk.Sequential([rk.layers.Flatten()]))
 
 
 def test_eagerly_built_sequential_shows_the_batch_it_was_called_on():

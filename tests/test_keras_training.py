@@ -243,8 +243,8 @@ def test_compile_is_required_and_unsupported_options_are_named():
     with pytest.raises(ValueError, match="steps_per_execution"):
         m.compile("sgd", "mse", steps_per_execution=4)
     m.compile("sgd", "mse")
-    with pytest.raises(ValueError, match="steps_per_epoch"):
-        m.fit(np.zeros((2, T), "int32"), np.zeros(2), steps_per_epoch=3)
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive integer"):
+        m.fit(np.zeros((2, T), "int32"), np.zeros(2), steps_per_epoch=0)
     with pytest.raises(ValueError, match="class_weight or sample_weight"):
         m.fit(np.zeros((2, T), "int32"), np.zeros(2), class_weight={0: 1},
               sample_weight=np.ones(2))

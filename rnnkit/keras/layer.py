@@ -100,16 +100,42 @@ def _shape_of(x):
     return tuple(x.shape)
 
 
+def _dims(owner, arg, value):
+    """A shape given by the user: a tuple of positive ints or None (any size)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not all(
+            d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                          and d > 0) for d in value):
+        raise ValueError(f"{owner}: {arg} must be a tuple of positive integers or None, "
+                         f"got {value!r}")
+    return tuple(None if d is None else int(d) for d in value)
+
+
+def _compatible(declared, shape):
+    return len(declared) == len(shape) and all(
+        a is None or b is None or a == b for a, b in zip(declared, shape))
+
+
 class Layer:
     """Base class. Subclasses implement ``build(input_shape)``, ``call(inputs, ...)`` and
     ``compute_output_shape(input_shape)``; weights come from ``add_weight``.
 
-    Common keyword arguments: ``name``, ``trainable``, ``dtype``, and for the first layer
-    of a Sequential model ``input_shape`` / ``batch_input_shape`` / ``input_dim``.
+    Common keyword arguments: ``name``, ``trainable``, ``dtype``, and the input shape,
+    which makes a Sequential model whose first layer it is built at once (a later layer
+    must agree with it), in any one of Keras 2's ways:
+
+    - ``input_shape=(10, 4)``: one sample's shape, batch (None, 10, 4);
+    - ``batch_input_shape=(32, 10, 4)``: with the batch size;
+    - ``input_dim=4``: one feature axis, batch (None, 4) (the recurrent layers read it
+      with ``input_length`` as (None, input_length, input_dim); ``Embedding`` reads
+      ``input_length`` as (None, input_length));
+    - ``batch_size=32`` beside ``input_shape`` or ``input_dim``: the batch size.
     """
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
-                 batch_input_shape=None, input_dim=None, input_length=None, **kwargs):
+                 batch_input_shape=None, input_dim=None, input_length=None, batch_size=None,
+                 **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
                             f"{sorted(kwargs)}")
@@ -123,14 +149,54 @@ class Layer:
         self._parent = None      # the layer that owns this one (see _track)
         self._losses = []
         self._inbound_nodes = []
+        self._batch_input_shape = self._declared_input_shape(
+            input_shape, batch_input_shape, input_dim, input_length, batch_size)
+        # As in Keras, a layer without a build() of its own has nothing to build: it is
+        # built from the start (summary() shows 0 for it, not "0 (unbuilt)").
+        if type(self).build is Layer.build:
+            self.built = True
+
+    def _declared_input_shape(self, input_shape, batch_input_shape, input_dim,
+                              input_length, batch_size):
+        """The batch input shape given by Keras 2's arguments (see the class docstring),
+        or None; contradicting or incomplete ones are refused."""
+        owner = type(self).__name__
+        ways = [arg for arg, v in (("batch_input_shape", batch_input_shape),
+                                   ("input_shape", input_shape)) if v is not None]
+        if input_dim is not None or input_length is not None:
+            ways.append("input_dim" if input_length is None else
+                        "input_length" if input_dim is None else "input_dim/input_length")
+        if len(ways) > 1:
+            raise ValueError(f"{owner}: give the input shape one way, got "
+                             f"{' and '.join(ways)}")
+        if batch_size is not None:
+            batch_size = positive_int(owner, "batch_size", batch_size)
+            if batch_input_shape is not None:
+                raise ValueError(f"{owner}: batch_size={batch_size} with batch_input_shape; "
+                                 f"the batch size is batch_input_shape's first entry")
         if batch_input_shape is not None:
-            self._batch_input_shape = tuple(batch_input_shape)
-        elif input_shape is not None:
-            self._batch_input_shape = (None,) + tuple(input_shape)
-        elif input_dim is not None:
-            self._batch_input_shape = (None, input_length, input_dim)
-        else:
-            self._batch_input_shape = None
+            return _dims(owner, "batch_input_shape", batch_input_shape)
+        if input_dim is not None or input_length is not None:
+            if input_dim is not None:
+                positive_int(owner, "input_dim", input_dim)
+            if input_length is not None:
+                positive_int(owner, "input_length", input_length)
+            input_shape = self._input_shape_from_dims(input_dim, input_length)
+        if input_shape is not None:
+            return (batch_size,) + _dims(owner, "input_shape", input_shape)
+        if batch_size is not None:
+            raise ValueError(f"{owner}: batch_size={batch_size} needs input_shape= or "
+                             f"input_dim= beside it")
+        return None
+
+    def _input_shape_from_dims(self, input_dim, input_length):
+        """One sample's shape for Keras 2's ``input_dim`` (and ``input_length``, which
+        only Embedding and the recurrent layers take)."""
+        if input_length is not None:
+            raise ValueError(f"{type(self).__name__}: input_length is an argument of "
+                             f"Embedding and the recurrent layers only; give "
+                             f"{type(self).__name__} input_shape= or input_dim=")
+        return (input_dim,)
 
     # -- weights --------------------------------------------------------------------------
     def add_weight(self, name, shape, initializer="zeros", regularizer=None, trainable=True,
@@ -262,6 +328,12 @@ class Layer:
         inputs = args[0]
         shapes = _map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(np.shape(t)),
                       inputs)
+        declared = self._batch_input_shape
+        if declared is not None and isinstance(inputs, KerasTensor) \
+                and not _compatible(declared, shapes):
+            raise ValueError(f"{self.name}: declared input shape {declared} (input_shape / "
+                             f"input_dim / batch_input_shape), but its input has shape "
+                             f"{tuple(shapes)}")
         if not self.built:
             self.build(shapes)
             self.built = True

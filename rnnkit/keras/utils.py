@@ -1,11 +1,32 @@
-"""Keras's data utilities: ``pad_sequences``, ``to_categorical``, and the ``Progbar``."""
+"""Keras's utilities: ``pad_sequences``, ``to_categorical``, ``set_random_seed``, the
+``Progbar`` and ``PyDataset`` (alias ``Sequence``)."""
 from __future__ import annotations
+
+import random
 
 import numpy as np
 
 from rnnkit.keras.progbar import Progbar
+from rnnkit.keras.py_dataset import PyDataset, Sequence
+from rnnkit.random import manual_seed
 
-__all__ = ["pad_sequences", "to_categorical", "Progbar"]
+__all__ = ["pad_sequences", "to_categorical", "set_random_seed", "Progbar", "PyDataset",
+           "Sequence"]
+
+
+def set_random_seed(seed):
+    """Seed every generator a Keras program draws from: Python's ``random`` (a
+    PyDataset's shuffled batch order), NumPy's global generator (``np.random``) and
+    rnnkit's own (initializers, dropout, the shuffling of arrays in ``fit``), so that
+    a run repeats exactly. seed: an integer in [0, 2**32)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2 ** 32:
+        raise ValueError(f"set_random_seed: seed must be an integer in [0, 2**32), got "
+                         f"{seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    manual_seed(seed)
 
 
 def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre",

@@ -94,14 +94,33 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Prints "Epoch i/n" and a Keras progress bar (verbose 1) or a line per epoch (2)."""
+    """Prints "Epoch i/n" and a Keras progress bar (verbose 1) or a line per epoch (2).
+
+    For data of unknown length (a generator without steps) the bar counts
+    "step/Unknown"; the number of steps the first epoch made then becomes the target of
+    the following ones, as in Keras."""
 
     def __init__(self, mode="train"):
         super().__init__()
         self.mode = mode
+        self.progbar, self.seen, self.target = None, 0, None
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.target = params.get("steps")
 
     def _bar(self):
-        self.progbar = Progbar(self.params.get("steps"), verbose=self.params.get("verbose", 1))
+        self.seen = 0
+        self.progbar = Progbar(self.target, verbose=self.params.get("verbose", 1))
+
+    def _update(self, batch, logs=None):
+        self.seen = batch + 1
+        self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
+
+    def _finalize(self, logs=None):
+        if self.target is None:
+            self.target = self.progbar.target = self.seen
+        self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.params.get("epochs", 1) > 1:
@@ -109,11 +128,10 @@ class ProgbarLogger(Callback):
         self._bar()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, list((logs or {}).items()), finalize=False)
+        self._update(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.progbar.update(self.params.get("steps"), list((logs or {}).items()),
-                            finalize=True)
+        self._finalize(logs)
 
     def on_test_begin(self, logs=None):
         if self.mode == "test":
@@ -121,13 +139,20 @@ class ProgbarLogger(Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         if self.mode == "test":
-            self.progbar.update(batch + 1, list((logs or {}).items()))
+            self._update(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if self.mode == "test":
+            self._finalize(logs)
 
     def on_predict_begin(self, logs=None):
         self._bar()
 
     def on_predict_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1)
+        self._update(batch)
+
+    def on_predict_end(self, logs=None):
+        self._finalize()
 
 
 class LambdaCallback(Callback):

@@ -139,7 +139,9 @@ class SimpleRNNCell(DropoutCell):
     gates = 1
 
     def __init__(self, units, activation="tanh", **kwargs):
-        kwargs.pop("recurrent_activation", None)
+        if "recurrent_activation" in kwargs:   # one activation only, as in Keras
+            raise TypeError("SimpleRNNCell: unexpected keyword argument "
+                            "'recurrent_activation' (a SimpleRNN has only activation)")
         super().__init__(units, activation=activation, **kwargs)
 
     def call(self, inputs, states, training=False, masks=None):

@@ -17,12 +17,29 @@ class InputLayer(Layer):
     """The entry of a functional model: holds the input's batch shape (None = any)."""
 
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 sparse=None):
+                 sparse=None, input_shape=None, batch_input_shape=None):
         super().__init__(name=name, dtype=dtype)
-        if batch_shape is None:
-            if shape is None:
-                raise ValueError("Input: pass shape= (without the batch) or batch_shape=")
-            batch_shape = (batch_size,) + tuple(shape)
+        if sparse:
+            raise ValueError("Input: sparse=True is not supported by rnnkit (dense arrays "
+                             "only)")
+        # Keras 2 spelt them input_shape= and batch_input_shape=.
+        given = [(a, v) for a, v in (("shape", shape), ("input_shape", input_shape),
+                                     ("batch_shape", batch_shape),
+                                     ("batch_input_shape", batch_input_shape))
+                 if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"Input: give the shape one way, got "
+                             f"{' and '.join(a for a, _ in given)}")
+        if not given:
+            raise ValueError("Input: pass shape= (without the batch) or batch_shape=")
+        arg, value = given[0]
+        if arg in ("batch_shape", "batch_input_shape"):
+            if batch_size is not None:
+                raise ValueError(f"Input: batch_size={batch_size} with {arg}; the batch "
+                                 f"size is {arg}'s first entry")
+            batch_shape = tuple(value)
+        else:
+            batch_shape = (batch_size,) + tuple(value)
         self.batch_shape = tuple(batch_shape)
         self.built = True
         self.output = KerasTensor(self.batch_shape, self.dtype, self.name,
@@ -97,17 +114,20 @@ class Dense(Layer):
 
 
 class Embedding(Layer):
-    """Row lookup: integer indices (...) -> vectors (..., output_dim).
+    """Row lookup: integer indices (batch, length) -> vectors (batch, length, output_dim).
 
-    embeddings (input_dim, output_dim), initialised U(-0.05, 0.05). With ``mask_zero``
-    index 0 is padding: the output carries a mask (indices != 0) for later layers.
+    embeddings (input_dim, output_dim), initialised U(-0.05, 0.05), or ``weights``: that
+    matrix (or a one-element list of it), e.g. pretrained word vectors. With
+    ``mask_zero`` index 0 is padding: the output carries a mask (indices != 0) for later
+    layers. ``input_length=500`` (Keras 2) gives the input shape (None, 500), so a
+    Sequential model that starts with this layer is built at once; rnnkit honours it,
+    where Keras 3 warns that it is deprecated and ignores it.
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 **kwargs):
-        input_length = kwargs.pop("input_length", None)
-        super().__init__(**kwargs)
+                 weights=None, input_length=None, **kwargs):
+        super().__init__(input_length=input_length, **kwargs)
         reject_unsupported("Embedding", embeddings_constraint=embeddings_constraint)
         self.input_dim = positive_int("Embedding", "input_dim", input_dim)
         self.output_dim = positive_int("Embedding", "output_dim", output_dim)
@@ -116,6 +136,13 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.input_length = input_length
         self.supports_masking = self.mask_zero
+        if weights is not None:
+            self.build()
+            self.set_weights(weights if isinstance(weights, list) and len(weights) == 1
+                             else [weights])
+
+    def _input_shape_from_dims(self, input_dim, input_length):
+        return (input_length,)
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
@@ -241,6 +268,13 @@ class Concatenate(Layer):
         super().__init__(**kwargs)
         self.axis = axis
         self.supports_masking = True
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 \
+                or not all(isinstance(s, tuple) for s in input_shape):
+            raise ValueError(f"{self.name}: expected a list of at least 2 tensors, got "
+                             f"inputs of shape {input_shape}")
+        self.built = True
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:

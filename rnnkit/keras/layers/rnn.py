@@ -73,6 +73,8 @@ class RNN(Layer):
 
     cell: a cell layer (``SimpleRNNCell``, ``LSTMCell``, ``GRUCell`` or a custom layer with
     ``state_size`` and ``call(inputs, states) -> (output, new_states)``), or a list of cells.
+    Keras 2's ``input_dim`` / ``input_length`` give the input shape (None, input_length,
+    input_dim) (see ``Layer``).
     """
 
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
@@ -92,6 +94,10 @@ class RNN(Layer):
         self.states = None
 
     # -- shapes and masks -----------------------------------------------------------------
+    def _input_shape_from_dims(self, input_dim, input_length):
+        """Keras 2: ``input_length`` steps of ``input_dim`` features, (time, features)."""
+        return (input_length, input_dim)
+
     def build(self, input_shape):
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
@@ -290,7 +296,7 @@ class _NamedRNN(RNN):
     cell_class = None
     _LAYER_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
                    "zero_output_for_mask", "name", "trainable", "dtype", "input_shape",
-                   "batch_input_shape", "input_dim", "input_length")
+                   "batch_input_shape", "input_dim", "input_length", "batch_size")
 
     def __init__(self, units, **kwargs):
         # Keras's speed switches; every choice gives the same numbers here.
@@ -299,6 +305,11 @@ class _NamedRNN(RNN):
         if self.implementation not in (1, 2):
             raise ValueError(f"{type(self).__name__}: implementation must be 1 or 2, got "
                              f"{self.implementation!r}")
+        if self.use_cudnn not in ("auto", False):
+            # Keras raises too when cuDNN cannot run the layer; rnnkit has no cuDNN.
+            raise ValueError(f"{type(self).__name__}: use_cudnn={self.use_cudnn!r} cannot "
+                             f"be honoured: rnnkit runs on the CPU without cuDNN (use "
+                             f"'auto' or False)")
         layer_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in self._LAYER_ARGS}
         # Keras names the inner cell plainly (lstm_cell), not uniquely.
         from rnnkit.keras.backend import to_snake_case

@@ -45,7 +45,9 @@ class Bidirectional(Layer):
                              f"{merge_mode!r}")
         if weights is not None:
             raise ValueError("Bidirectional: weights= is not supported; call set_weights()")
-        if "input_shape" not in kwargs and layer._batch_input_shape is not None:
+        shape_args = ("input_shape", "batch_input_shape", "input_dim", "input_length")
+        if layer._batch_input_shape is not None and not any(
+                kwargs.get(a) is not None for a in shape_args):
             kwargs["batch_input_shape"] = layer._batch_input_shape
         super().__init__(**kwargs)
         base = layer.name[len("forward_"):] if layer.name.startswith("forward_") else layer.name
@@ -72,6 +74,10 @@ class Bidirectional(Layer):
         self.return_sequences, self.return_state = f.return_sequences, f.return_state
         self.stateful = f.stateful
         self.supports_masking = True
+
+    def _input_shape_from_dims(self, input_dim, input_length):
+        """As for the recurrent layer it wraps: (input_length, input_dim)."""
+        return (input_length, input_dim)
 
     def build(self, input_shape):
         for sub in (self.forward_layer, self.backward_layer):

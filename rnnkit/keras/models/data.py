@@ -110,13 +110,17 @@ def class_weight_to_sample_weights(y, class_weight):
 def batch_indices(n, batch_size, shuffle, rng):
     """The index of each batch of one epoch: int arrays when shuffled, else slices (a
     batch is then a view of the data, not a copy)."""
-    if shuffle not in (True, False):
-        raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r} ('batch' is "
-                         f"not supported)")
+    check_shuffle(shuffle, "fit")
     if not shuffle:
         return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
     order = rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def check_shuffle(shuffle, fn):
+    if shuffle not in (True, False):
+        raise ValueError(f"{fn}: shuffle must be True or False, got {shuffle!r} ('batch' is "
+                         f"not supported)")
 
 
 def check_batch_size(batch_size, fn):

@@ -5,8 +5,9 @@
     model = Sequential(); model.add(SimpleRNN(3, batch_input_shape=(5, 10, 4)))
 
 The model knows its input shape from an ``Input``/``InputLayer`` placed first, from the
-first layer's ``input_shape=`` / ``batch_input_shape=`` / ``input_dim=`` (Keras then
-inserts an ``InputLayer``, which ``layers`` does not list), from ``build(input_shape)``,
+first layer's ``input_shape=`` / ``batch_input_shape=`` / ``input_dim=`` (Keras 2's
+ways, ``Embedding(input_length=)`` among them: see ``Layer``; Keras then inserts an
+``InputLayer``, which ``layers`` does not list), from ``build(input_shape)``,
 or from the first batch it is called on (the shape then includes that batch size, as in
 Keras). Once the shape is known, every layer is called symbolically in turn, so weights
 exist and ``summary()`` can show output shapes; until then the layers are unbuilt.

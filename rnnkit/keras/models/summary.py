@@ -15,6 +15,11 @@ rules: column widths from ``positions`` times the line length (88, or 108 with a
 "Connected to" column for graphs that are not a plain chain, capped at the terminal
 width minus 4), shrunk evenly to fit the borders; cell text word-wrapped, a word longer
 than its cell cut with "…"; a table wider than the terminal cropped at its edge. Sizes count 4 bytes per float32 value, in B/KB/MB (1024).
+
+Under an unbuilt model's table (every layer "0 (unbuilt)") rnnkit adds one line of its
+own, saying how to build it for its first layer, e.g. for an Embedding:
+
+     To build it: model.build((None, None)) or (None, maxlen), or Input(shape=(None,)) first.
 """
 from __future__ import annotations
 
@@ -264,7 +269,29 @@ def summary_text(model, line_length=None, positions=None, expand_nested=False,
     lines.append(f" Non-trainable params: {counts[1]:,} ({readable_size(sizes[1])})")
     if opt_vars:
         lines.append(f" Optimizer params: {counts[2]:,} ({readable_size(sizes[2])})")
+    if not model.built and model.layers:
+        lines.append(build_hint(model))
     return "".join(line + "\n" for line in lines)
+
+
+def build_hint(model):
+    """rnnkit's line under an unbuilt model's table (Keras prints none): how to give it
+    an input shape, written for its first layer that fixes the input's rank."""
+    from rnnkit.keras.layers import core, rnn, wrappers
+
+    keeps_shape = (core.Dropout, core.Activation, core.LayerNormalization)
+    first = next((l for l in model.layers if not isinstance(l, keeps_shape)), None)
+    if isinstance(first, core.Embedding):
+        build, shape = "(None, None)) or (None, maxlen)", "(None,)"
+    elif isinstance(first, (rnn.RNN, wrappers.Bidirectional, wrappers.TimeDistributed,
+                            core.Masking, core.GlobalAveragePooling1D)):
+        build, shape = "(None, timesteps, features))", "(timesteps, features)"
+    elif isinstance(first, core.Dense):
+        build, shape = "(None, features))", "(features,)"
+    else:
+        return (" To build it: model.build(input_shape) with None for the batch size, or "
+                "an Input(shape=...) first.")
+    return f" To build it: model.build({build}, or Input(shape={shape}) first."
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None,

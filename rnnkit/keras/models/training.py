@@ -7,6 +7,9 @@ One training step (``train_on_batch`` or a step of ``fit``):
              + sum(model.losses)                      # weight and activity penalties
     loss.backward(); optimizer.apply(grads, model.trainable_weights)
 
+Data comes as arrays, a Python generator or a ``utils.PyDataset`` (see ``adapters``);
+``EpochIterator`` decides which batches make each epoch, by Keras 3's rules.
+
 Metrics are means over the epoch so far: the ``loss`` is the mean of batch losses
 weighted by batch size; accuracies and errors are means over every sample seen. Logs
 reach callbacks as a dict with keys in sorted order (``accuracy``, ``loss``,
@@ -15,18 +18,17 @@ reach callbacks as a dict with keys in sorted order (``accuracy``, ``loss``,
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from rnnkit.autograd import no_grad
 from rnnkit.keras import optimizers
 from rnnkit.keras.layer import get_mask
 from rnnkit.keras.metrics import Mean
+from rnnkit.keras.models import adapters as A
 from rnnkit.keras.models import data as D
 from rnnkit.keras.models.compile_utils import CompiledLoss, CompiledMetrics
+from rnnkit.keras.models.epoch_iterator import EpochIterator
 from rnnkit.keras.models.graph import flatten
-from rnnkit.random import get_generator
 
 
 def _verbosity(verbose):
@@ -39,7 +41,7 @@ class Trainer:
     def __init__(self):
         self.compiled = False
         self.optimizer = None
-        self.stop_training = False
+        self.stop_training = self.stop_evaluating = self.stop_predicting = False
         self.history = None
         self._compiled_loss = self._compiled_metrics = None
         self._loss_tracker = Mean(name="loss")
@@ -193,57 +195,79 @@ class Trainer:
         return out[0] if len(out) == 1 else out
 
     # -- whole datasets -------------------------------------------------------------------
+    def _needs_build(self):
+        """Whether Keras would build something on a first batch before the loop: the
+        model's layers or the compiled loss and metrics."""
+        return (not self.built
+                or (self._compiled_loss is not None and not self._compiled_loss.built)
+                or (self._compiled_metrics is not None and not self._compiled_metrics.built))
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs (from ``initial_epoch``) in batches of ``batch_size``
-        (32 by default); see the module docstring. Returns the History."""
+        """Train for ``epochs`` epochs (from ``initial_epoch``); returns the History.
+
+        x: arrays (with targets ``y``, in batches of ``batch_size``, 32 by default), a
+        generator yielding ``(x, y)`` / ``(x, y, sample_weight)`` batches, or a
+        ``utils.PyDataset``. ``steps_per_epoch`` batches make an epoch (default: one
+        pass over the data; see ``epoch_iterator`` for what happens when data runs
+        out). ``validation_data``: ``(x_val, y_val[, sample_weight_val])``, a generator
+        or a PyDataset, evaluated after every ``validation_freq``-th epoch on
+        ``validation_steps`` batches (default: all); ``validation_split`` (arrays only)
+        holds out the last fraction of the samples instead.
+        """
         from rnnkit.keras.callbacks import CallbackList
 
         self._require_compiled("fit")
-        for arg, value in (("steps_per_epoch", steps_per_epoch),
-                           ("validation_steps", validation_steps)):
-            if value is not None:
-                raise ValueError(f"fit: {arg} is not supported by rnnkit (array data only)")
-        if y is None:
-            raise ValueError("fit: pass the targets y (datasets and generators are not "
-                             "supported)")
-        x, y, sample_weight = D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight)
-        val = None
-        if validation_data is not None:
-            val = tuple(D.to_arrays(v) for v in D.unpack_validation(validation_data))
-        elif validation_split:
-            (x, y, sample_weight), val = D.split_validation(x, y, sample_weight,
-                                                            validation_split)
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError("fit: pass class_weight or sample_weight, not both")
-            sample_weight = D.class_weight_to_sample_weights(y, class_weight)
-        n = D.num_samples(x, y, sample_weight)
-        batch_size = D.check_batch_size(batch_size, "fit")
+        steps_per_epoch = _check_steps(steps_per_epoch, "fit", "steps_per_epoch")
+        validation_steps = _check_steps(validation_steps, "fit", "validation_steps")
+        if validation_split and validation_data is None:
+            if not A.is_array_data(x):
+                raise ValueError("fit: validation_split needs array data; with a generator "
+                                 "or a PyDataset pass validation_data= instead")
+            x, y, sample_weight = D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight)
+            (x, y, sample_weight), validation_data = D.split_validation(
+                x, y, sample_weight, validation_split)
+        val = None if validation_data is None else A.unpack_validation(validation_data)
+
+        def validation_iterator():
+            adapter = A.get_adapter("fit", *val, validation_batch_size or _val_batch(
+                batch_size, val), validation_steps, False, batch_arg="validation_batch_size")
+            return EpochIterator(adapter, validation_steps, "fit")
+
+        # Array validation data is checked now; a generator is read when first needed,
+        # as Keras reads it.
+        val_iterator = validation_iterator() if val and A.is_array_data(val[0]) else None
+        train = EpochIterator(A.get_adapter("fit", x, y, sample_weight, batch_size,
+                                            steps_per_epoch, shuffle, class_weight),
+                              steps_per_epoch, "fit")
+        self._prepare(train)
         verbose = _verbosity(verbose)
-        steps = math.ceil(n / batch_size)
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=epochs, steps=steps)
+                           verbose=verbose, epochs=epochs, steps=train.num_batches)
         self.stop_training = False
-        rng = get_generator()
         cbs.on_train_begin()
-        epoch_logs = {}
+        logs, epoch_logs = {}, {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            logs = {}
-            for step, idx in enumerate(D.batch_indices(n, batch_size, shuffle, rng)):
+            for step in train.epoch():
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(D.take(x, idx), D.take(y, idx),
-                                       D.take(sample_weight, idx))
+                batch = train.next_batch(step)
+                if batch is None:
+                    break
+                logs = self.train_step(*batch)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            # An epoch that got no batch reports the last one's logs, as Keras does.
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate(*val, validation_batch_size or batch_size, cbs)
+                if val_iterator is None:
+                    val_iterator = validation_iterator()
+                self._prepare(val_iterator)
+                val_logs = self._test_epoch(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -251,57 +275,95 @@ class Trainer:
         cbs.on_train_end(epoch_logs)
         return self.history
 
-    def _evaluate(self, x, y, sample_weight, batch_size, cbs):
-        n = D.num_samples(x, y, sample_weight)
+    def _prepare(self, iterator):
+        """Before a loop, as Keras: a look at a first batch if something is unbuilt,
+        then a fresh start (which ends the data's epoch)."""
+        if self._needs_build():
+            iterator.peek()
+        iterator.reset()
+
+    def _test_epoch(self, iterator, cbs):
+        """The loss and metrics over one epoch of ``iterator`` (no update)."""
         self.reset_metrics()
+        self.stop_evaluating = False
         cbs.on_test_begin()
         logs = {}
-        for step, idx in enumerate(D.batch_indices(n, batch_size, False, None)):
+        for step in iterator.epoch():
             cbs.on_test_batch_begin(step)
-            logs = self.test_step(D.take(x, idx), D.take(y, idx), D.take(sample_weight, idx))
+            batch = iterator.next_batch(step)
+            if batch is None:
+                break
+            logs = self.test_step(*batch)
             cbs.on_test_batch_end(step, logs)
+            if self.stop_evaluating:
+                break
         cbs.on_test_end(logs)
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """The loss and metrics over the data: a number, a list ordered like
-        ``metrics_names`` (loss first), or with ``return_dict`` a dict."""
+        """The loss and metrics over the data (arrays with ``y``, a generator or a
+        PyDataset, as for ``fit``; ``steps`` batches, default all): a number, a list
+        ordered like ``metrics_names`` (loss first), or with ``return_dict`` a dict."""
         from rnnkit.keras.callbacks import CallbackList
 
         self._require_compiled("evaluate")
-        if steps is not None:
-            raise ValueError("evaluate: steps is not supported by rnnkit (array data only)")
-        x, y, sample_weight = D.to_arrays(x), D.to_arrays(y), D.to_arrays(sample_weight)
-        batch_size = D.check_batch_size(batch_size, "evaluate")
-        n = D.num_samples(x, y, sample_weight)
+        steps = _check_steps(steps, "evaluate", "steps")
+        iterator = EpochIterator(A.get_adapter("evaluate", x, y, sample_weight, batch_size,
+                                               steps), steps, "evaluate")
+        self._prepare(iterator)
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=1, steps=math.ceil(n / batch_size), mode="test")
-        logs = self._evaluate(x, y, sample_weight, batch_size, cbs)
+                           epochs=1, steps=iterator.num_batches, mode="test")
+        logs = self._test_epoch(iterator, cbs)
         return logs if return_dict else self._ordered(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The outputs for ``x``, batch by batch, as NumPy arrays (a list for several
-        outputs)."""
+        """The outputs for ``x`` (arrays, a generator yielding ``x`` or ``(x,)`` batches
+        (``(x, y)`` too: y is not used), or a PyDataset), ``steps`` batches (default
+        all), as NumPy arrays (a list for several outputs)."""
         from rnnkit.keras.callbacks import CallbackList
 
-        if steps is not None:
-            raise ValueError("predict: steps is not supported by rnnkit (array data only)")
-        x = D.to_arrays(x)
-        batch_size = D.check_batch_size(batch_size, "predict")
-        n = D.num_samples(x)
+        steps = _check_steps(steps, "predict", "steps")
+        iterator = EpochIterator(A.get_adapter("predict", x, batch_size=batch_size,
+                                               steps=steps), steps, "predict")
+        if not self.built:
+            iterator.peek()
+            iterator.reset()
         verbose = _verbosity(verbose)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
-                           epochs=1, steps=math.ceil(n / batch_size), mode="predict")
+                           epochs=1, steps=iterator.num_batches, mode="predict")
+        self.stop_predicting = False
         cbs.on_predict_begin()
         chunks = []
-        for step, idx in enumerate(D.batch_indices(n, batch_size, False, None)):
+        for step in iterator.epoch():
             cbs.on_predict_batch_begin(step)
-            chunks.append(self.predict_step(D.take(x, idx)))
+            batch = iterator.next_batch(step)
+            if batch is None:
+                break
+            chunks.append(self.predict_step(batch[0]))
             cbs.on_predict_batch_end(step, {"outputs": chunks[-1]})
+            if self.stop_predicting:
+                break
         cbs.on_predict_end()
+        if not chunks:
+            raise ValueError("predict: the data gave no batch to predict on")
         # One batch: its outputs as they are (C-contiguous), not copied by a concatenation.
         outs = ([np.ascontiguousarray(o) for o in chunks[0]] if len(chunks) == 1 else
                 [np.concatenate([c[i] for c in chunks], axis=0) for i in range(len(chunks[0]))])
         return outs[0] if len(outs) == 1 else outs
+
+
+def _check_steps(steps, fn, arg):
+    """None, or a positive number of batches."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
+        raise ValueError(f"{fn}: {arg} must be a positive integer or None, got {steps!r}")
+    return int(steps)
+
+
+def _val_batch(batch_size, val):
+    """The validation batch size: fit's own, for array validation data only (a
+    generator's batches are made already)."""
+    return batch_size if A.is_array_data(val[0]) else None

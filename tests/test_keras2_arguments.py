@@ -9,18 +9,13 @@ import numpy as np
 import pytest
 
 import rnnkit.keras as rk
+from summaries import summary_text
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
 
 def keras_or_skip():
     return pytest.importorskip("keras", reason="the Keras 3 oracle is not installed")
-
-
-def text_of(model):
-    out = []
-    model.summary(print_fn=out.append)
-    return "".join(out)
 
 
 # (rnnkit layers with Keras 2's arguments, the Keras 3 batch shape they mean, layers)
@@ -88,7 +83,7 @@ def test_keras2_input_arguments_build_the_model_keras3_builds_from_an_input(case
     rk.backend.clear_session()
     ours = rk.Sequential(ours_layers(rk.layers))
     assert ours.built and ours.input_shape == batch_shape
-    assert text_of(ours) == text_of(theirs)
+    assert summary_text(ours) == summary_text(theirs)
     assert ours.count_params() == theirs.count_params()
 
 

@@ -19,6 +19,7 @@ import rnnkit.keras as rk
 from rnnkit.keras import layers as L
 from rnnkit.keras.layer import get_mask
 from gradcheck import gradcheck
+from summaries import summary_text
 
 pytestmark = [pytest.mark.keras,
               pytest.mark.filterwarnings("ignore::UserWarning"),
@@ -303,12 +304,6 @@ def attention_zoo(K):
     concat = L_.Attention(score_mode="concat")([q, v])
     additive = L_.AdditiveAttention()([q, v, k])
     return K.Model([q, v, k], [L_.Concatenate()([dot, concat, additive]), scores])
-
-
-def summary_text(model):
-    out = []
-    model.summary(print_fn=out.append)
-    return "".join(out)
 
 
 def test_summary_and_parameter_count_equal_keras():

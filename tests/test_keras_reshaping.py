@@ -9,6 +9,7 @@ import rnnkit
 import rnnkit.keras as rk
 from rnnkit.keras import layers as L
 from rnnkit.keras.layer import get_mask
+from summaries import summary_text
 
 pytestmark = [pytest.mark.keras,
               pytest.mark.filterwarnings("ignore::UserWarning"),
@@ -129,12 +130,6 @@ def reshaping_zoo(K):
     return K.Sequential([K.Input(shape=(12,)), L_.Dense(12), L_.Reshape((-1, 3)),
                          L_.Permute((2, 1)), L_.LSTM(5), L_.RepeatVector(4),
                          L_.GRU(2, return_sequences=True), L_.Reshape((8,))])
-
-
-def summary_text(model):
-    out = []
-    model.summary(print_fn=out.append)
-    return "".join(out)
 
 
 def test_summary_and_parameter_count_equal_keras():

@@ -13,6 +13,7 @@ import pytest
 
 import rnnkit
 import rnnkit.keras as rk
+from summaries import summary_text
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
               pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
@@ -64,12 +65,6 @@ def test_the_loss_falls_while_learning_to_reverse(build):
     history = model.fit(x, y, epochs=10, batch_size=32, verbose=0).history
     assert history["loss"][-1] < 0.7 * history["loss"][0]
     assert history["accuracy"][-1] > 4 / DIGITS                 # chance is 1 / DIGITS
-
-
-def summary_text(model):
-    out = []
-    model.summary(print_fn=out.append)
-    return "".join(out)
 
 
 @pytest.mark.keras

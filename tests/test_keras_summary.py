@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import rnnkit.keras as rk
+from summaries import summary_text
 
 pytestmark = [pytest.mark.keras,
               pytest.mark.filterwarnings("ignore::UserWarning"),
@@ -150,12 +151,6 @@ def both(build):
     return theirs, ours
 
 
-def text_of(model, **kwargs):
-    out = []
-    model.summary(print_fn=out.append, **kwargs)
-    return "".join(out)
-
-
 def without_hint(text):
     """The summary without rnnkit's own last line under an unbuilt model."""
     lines = text.splitlines(keepends=True)
@@ -165,7 +160,7 @@ def without_hint(text):
 @pytest.mark.parametrize("build", MODELS, ids=lambda f: f.__name__)
 def test_summary_text_equals_keras(build):
     theirs, ours = both(build)
-    assert without_hint(text_of(ours)) == text_of(theirs)
+    assert without_hint(summary_text(ours)) == summary_text(theirs)
 
 
 @pytest.mark.parametrize("build", [m for m in MODELS if m is not unbuilt],
@@ -189,8 +184,8 @@ def test_batch_input_shape_keeps_the_batch_size_in_the_table():
     theirs = keras.Sequential([keras.Input(batch_shape=(5, 10, 4)), keras.layers.SimpleRNN(3)])
     rk.backend.clear_session()
     ours = rk.Sequential([rk.layers.SimpleRNN(3, batch_input_shape=(5, 10, 4))])
-    assert text_of(ours) == text_of(theirs)
-    assert "(5, 3)" in text_of(ours) and ours.count_params() == 24
+    assert summary_text(ours) == summary_text(theirs)
+    assert "(5, 3)" in summary_text(ours) and ours.count_params() == 24
 
 
 @pytest.mark.parametrize("kwargs", [dict(show_trainable=True), dict(line_length=120),
@@ -198,12 +193,12 @@ def test_batch_input_shape_keeps_the_batch_size_in_the_table():
                                     dict(layer_range=["embedding", "lstm"])])
 def test_summary_options_equal_keras(kwargs):
     theirs, ours = both(frozen_embedding)
-    assert text_of(ours, **kwargs) == text_of(theirs, **kwargs)
+    assert summary_text(ours, **kwargs) == summary_text(theirs, **kwargs)
 
 
 def test_connected_to_column_with_show_trainable_equals_keras():
     theirs, ours = both(encoder_decoder)
-    assert text_of(ours, show_trainable=True) == text_of(theirs, show_trainable=True)
+    assert summary_text(ours, show_trainable=True) == summary_text(theirs, show_trainable=True)
 
 
 def test_summary_after_fit_lists_optimizer_params_like_keras():
@@ -213,12 +208,12 @@ def test_summary_after_fit_lists_optimizer_params_like_keras():
     for m in (theirs, ours):
         m.compile("adam", "sparse_categorical_crossentropy")
         m.fit(x, y, verbose=0)
-    assert text_of(ours) == text_of(theirs)
-    assert "Optimizer params" in text_of(ours)
+    assert summary_text(ours) == summary_text(theirs)
+    assert "Optimizer params" in summary_text(ours)
 
 
 def hint_of(model):
-    lines = text_of(model).splitlines()
+    lines = summary_text(model).splitlines()
     assert lines[-2].startswith(" Non-trainable params: ")
     return lines[-1]
 
@@ -238,7 +233,7 @@ def test_unbuilt_summary_ends_with_a_hint_that_builds_it_like_keras(layers, name
     # and given to both frameworks' build(), it gives Keras's own built table.
     theirs, ours = both(lambda K: K.Sequential(layers(K.layers)))
     hint = hint_of(ours)
-    assert without_hint(text_of(ours)) == text_of(theirs)
+    assert without_hint(summary_text(ours)) == summary_text(theirs)
     hinted = [m.group(1) for m in re.finditer(r"(\((?:None|[a-z]+)(?:, (?:None|[a-z]+))*\))",
                                                hint.split("Input(")[0])]
     shapes = [tuple(None if d == "None" else names.get(d, d) for d in h.strip("()").split(", "))
@@ -246,8 +241,8 @@ def test_unbuilt_summary_ends_with_a_hint_that_builds_it_like_keras(layers, name
     assert build_shape in shapes
     for m in (theirs, ours):
         m.build(build_shape)
-    assert text_of(ours) == text_of(theirs)
-    assert "unbuilt" not in text_of(ours) and "To build it" not in text_of(ours)
+    assert summary_text(ours) == summary_text(theirs)
+    assert "unbuilt" not in summary_text(ours) and "To build it" not in summary_text(ours)
 
 
 def test_unbuilt_hint_names_input_for_the_first_layer():
@@ -263,8 +258,8 @@ def test_eagerly_built_sequential_shows_the_batch_it_was_called_on():
     x = np.ones((3, 5), np.int32)
     theirs(x)
     ours(x)
-    assert text_of(ours) == text_of(theirs)
-    assert "(3, 4)" in text_of(ours)
+    assert summary_text(ours) == summary_text(theirs)
+    assert "(3, 4)" in summary_text(ours)
 
 
 def test_summary_without_print_fn_prints_to_stdout(capsys):

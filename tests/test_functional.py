@@ -287,3 +287,18 @@ def test_keras_probabilities_of_zero_and_one_are_clipped_not_infinite():
     loss.sum().backward()
     np.testing.assert_allclose(loss.data, [-np.log(1e-7) * 3], rtol=1e-6)
     np.testing.assert_array_equal(p.grad.data, [[0.0, 0.0]])  # the clip stops the gradient
+
+
+@pytest.mark.parametrize("rows", [(40, 500), (3, 7)], ids=["bincount_path", "add_at_path"])
+def test_embedding_style_gather_accumulates_repeated_rows_exactly(rows):
+    # Rows of a (V, D) table gathered by an integer array, many of them repeated (and one
+    # negative): each row's gradient is the sum of the output gradients that read it.
+    rng = np.random.default_rng(0)
+    table = rnnkit.tensor(rng.standard_normal((50, 32)), requires_grad=True)
+    index = rng.integers(-50, 50, size=rows)
+    g = rng.standard_normal(rows + (32,))
+    F.getitem(table, index).backward(g)
+    expected = np.zeros((50, 32))
+    for i, row in enumerate(index.ravel()):
+        expected[row] += g.reshape(-1, 32)[i]
+    np.testing.assert_allclose(table.grad.numpy(), expected, rtol=0, atol=1e-12)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.recurrent.backend import matmul
+from rnnkit.recurrent.backend import compiled, matmul
 
 
 def add_biases(b1, b2):
@@ -47,6 +47,9 @@ def input_grads(x, w_ih, d_pre, need_dx=True, gates_major=False):
     d2 = d_pre.reshape(T * B, -1)
     dx = matmul(d2, w_ih).reshape(T, B, D) if need_dx else None
     dw = matmul(d2.T, x2)
-    # The bias gradient as a product with ones: 2-3x faster than d2.sum(axis=0) here.
-    db = matmul(np.ones((1, T * B), dtype=d2.dtype), d2)[0]
+    # The bias gradient: with NumPy's loops a product with ones (one BLAS call) is the
+    # fastest column sum; the compiled matmul would first pack all of d2, which costs
+    # more than summing it.
+    db = (d2.sum(axis=0) if compiled() is not None
+          else np.dot(np.ones((1, T * B), dtype=d2.dtype), d2)[0])
     return dx, dw, db

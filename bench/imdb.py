@@ -93,6 +93,10 @@ def report(results, n_train, n_test, args):
         ratio = (statistics.median(a["epoch_s"][1:] or a["epoch_s"])
                  / statistics.median(b["epoch_s"][1:] or b["epoch_s"]))
         lines += ["", f"Epoch time ratio rnnkit / PyTorch (medians): {ratio:.2f}x."]
+    lines += ["", "The two sides learn along different paths from the same start: each shuffles "
+              "with its own generator, and PyTorch's RMSprop adds epsilon outside the square "
+              "root where Keras's adds it inside, which changes the steps of rarely seen "
+              "embedding rows (small gradients) by orders of magnitude."]
     lines += ["", "Per epoch (loss, acc, val_loss, val_acc, seconds):", ""]
     for side, r in results.items():
         h = r["history"]

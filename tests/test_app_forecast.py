@@ -66,6 +66,18 @@ def test_train_prints_val_and_naive_rmse_as_the_last_json_line(tmp_path, tiny, c
     assert math.isfinite(metrics["val_rmse"])
 
 
+def test_train_prints_progress_and_the_model_beside_the_naive_forecast(tmp_path, tiny,
+                                                                     capsys):
+    fast = [a for a in FAST if a != "--quiet"]
+    train(tmp_path, *fast, "--column", "y", "--time-column", "t", csv_path=tiny)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("series: y, 20 values; training 15 (1990 to 2004), validation 5 "
+                        "(2005 to 2009)")
+    assert any(line.startswith("training [####") and "3/3" in line for line in lines)
+    naive = [line.split() for line in lines if line.strip().startswith("naive")]
+    assert naive == [["naive", "(last", "value)", f"{math.sqrt(114 / 5):.4g}", "4"]]
+
+
 def test_naive_errors_are_the_last_value_repeated_checked_by_hand(tmp_path, tiny, capsys):
     train(tmp_path, *FAST, "--column", "y", "--json", csv_path=tiny)
     m = json_line(capsys)
@@ -317,6 +329,13 @@ def test_an_unordered_time_column_is_refused(tmp_path, capsys):
     err = error_of(capsys, "forecast", "train", "--csv", path, "--column", "y",
                    "--time-column", "t", "--out", str(tmp_path / "m"))
     assert "line 2 holds 'Jan-1-1995', which is neither a number nor an ISO 8601 date" in err
+
+
+def test_two_rows_at_the_same_time_are_refused(tmp_path, capsys):
+    path = write_csv(tmp_path / "d.csv", [(1990, 1), (1991, 2), (1990, 3)])
+    err = error_of(capsys, "forecast", "train", "--csv", path, "--column", "y",
+                   "--time-column", "t", "--out", str(tmp_path / "m"))
+    assert "lines 2 and 4 have the same time '1990' in --time-column 't'" in err
 
 
 def test_dropout_with_one_layer_is_refused(tmp_path, capsys):

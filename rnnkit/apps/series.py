@@ -99,34 +99,28 @@ def _column_index(path, header, column, option):
     return header.index(column)
 
 
+def _parsed(parse, cell):
+    try:
+        return parse(cell.strip())
+    except ValueError:
+        return None
+
+
 def _time_keys(path, column, cells, lines):
     """Sort keys for the time column: all numbers, else all ISO 8601 dates/times."""
-    for parse, what in ((float, "number"), (datetime.datetime.fromisoformat, "date")):
-        keys = []
-        for cell, line in zip(cells, lines):
-            try:
-                keys.append(parse(cell.strip()))
-            except ValueError:
-                break
-        else:
-            if what == "number" and not all(map(math.isfinite, keys)):
-                continue
-            return keys
-    bad = next(((c, ln) for c, ln in zip(cells, lines) if not _is_time(c)), (cells[0], lines[0]))
-    raise AppError(f"cannot order CSV file {path!r} by --time-column {column!r}: line "
-                   f"{bad[1]} holds {bad[0]!r}, which is neither a number nor an ISO 8601 "
-                   f"date (YYYY-MM-DD[THH:MM]); sort the file yourself and leave out "
-                   f"--time-column")
-
-
-def _is_time(cell):
-    for parse in (float, datetime.datetime.fromisoformat):
-        try:
-            parse(cell.strip())
-            return True
-        except ValueError:
-            pass
-    return False
+    numbers = [_parsed(float, c) for c in cells]
+    if all(k is not None and math.isfinite(k) for k in numbers):
+        return numbers
+    dates = [_parsed(datetime.datetime.fromisoformat, c) for c in cells]
+    if all(d is not None for d in dates):
+        return dates
+    where = f"cannot order CSV file {path!r} by --time-column {column!r}"
+    for cell, line, number, date in zip(cells, lines, numbers, dates):
+        if number is None and date is None:
+            raise AppError(f"{where}: line {line} holds {cell!r}, which is neither a "
+                           f"number nor an ISO 8601 date (YYYY-MM-DD[THH:MM]); sort the "
+                           f"file yourself and leave out --time-column")
+    raise AppError(f"{where}: it mixes numbers and dates")
 
 
 def read_csv_series(path, column=None, time_column=None, missing="error"):

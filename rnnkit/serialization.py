@@ -44,9 +44,12 @@ def atomic_write(path, write, overwrite=True):
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"save: {path!r} exists and overwrite=False")
     directory = os.path.dirname(os.path.abspath(path))
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
                                suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)   # mkstemp makes 0o600; the file should look like open()'s
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -56,6 +59,17 @@ def atomic_write(path, write, overwrite=True):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _file_mode(path):
+    """The permissions ``open(path, "wb")`` would leave: an existing file keeps its own,
+    a new one gets 0o666 less the process's umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 # -- save ---------------------------------------------------------------------------------

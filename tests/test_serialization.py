@@ -193,6 +193,22 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path, monke
     assert os.listdir(tmp_path) == ["ckpt.pt"]
 
 
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX permissions")
+def test_an_atomic_write_gets_the_permissions_open_would_give(tmp_path):
+    old = os.umask(0o027)
+    try:
+        rnnkit.save([1], tmp_path / "new.pt")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "new.pt").st_mode & 0o777 == 0o640    # 0o666 less the umask
+
+    kept = tmp_path / "kept.pt"
+    kept.write_bytes(b"")
+    os.chmod(kept, 0o604)
+    rnnkit.save([1], kept)
+    assert os.stat(kept).st_mode & 0o777 == 0o604     # an existing file keeps its mode
+
+
 def test_an_unsavable_object_leaves_the_old_file(tmp_path):
     path = tmp_path / "ckpt.pt"
     rnnkit.save([1, 2], path)

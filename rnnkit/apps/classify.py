@@ -17,15 +17,12 @@ picks the best epoch, whose weights the model directory keeps. The reported
 """
 from __future__ import annotations
 
-import math
-import os
 import sys
-import time
 
+from rnnkit.apps.classify_model import CELLS, MAXLEN, Loaded, probabilities
 from rnnkit.apps.common import AppError, Reporter, add_common_options, positive
 
-CELLS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
-MAXLEN = {"word": 200, "char": 500}    # default --maxlen by token kind
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none")
 
 
 # -- the command line --------------------------------------------------------------------------
@@ -44,15 +41,19 @@ def add_parser(sub):
     train.add_argument("--out", required=True, metavar="DIR", help="the model directory")
     train.add_argument("--tokens", choices=("word", "char"),
                        help="tokens of a text: words (default) or characters")
+    train.add_argument("--standardize", choices=STANDARDIZE,
+                       help="what is done to a text before it is cut into tokens, as Keras's "
+                            "TextVectorization: lower_and_strip_punctuation (default for "
+                            "words), lower, strip_punctuation, none (default for characters)")
     train.add_argument("--max-tokens", type=positive(int), default=10000, metavar="N",
                        help="vocabulary size, padding and unknown tokens included "
                             "(default: 10000)")
     train.add_argument("--maxlen", type=positive(int), metavar="N",
                        help=f"tokens kept per text (default: {MAXLEN['word']} words or "
                             f"{MAXLEN['char']} characters); shorter texts are padded")
-    train.add_argument("--truncate", choices=("post", "pre"), default="post",
-                       help="which end of a longer text is cut: post keeps its beginning "
-                            "(default), pre its end")
+    train.add_argument("--truncate", choices=("pre", "post"), default="pre",
+                       help="which end of a longer text is cut: pre keeps its end "
+                            "(default, as Keras's pad_sequences), post its beginning")
     train.add_argument("--cell", choices=tuple(CELLS), default="lstm",
                        help="the recurrent layer (default: lstm)")
     train.add_argument("--bidirectional", action="store_true",
@@ -111,251 +112,10 @@ def _usage(parser):
     return 2
 
 
-# -- the model ---------------------------------------------------------------------------------
-def build_model(config):
-    """The Keras model a config describes, built for (batch, maxlen) int ids. Layer names
-    are fixed, so weight paths (``lstm/lstm_cell/kernel``...) name the same weights in
-    every process."""
-    from rnnkit.keras import layers, models
-
-    rnn = getattr(layers, CELLS[config["cell"]])(config["units"], name=config["cell"])
-    if config["bidirectional"]:
-        rnn = layers.Bidirectional(rnn, name="bidirectional")
-    stack = [layers.Embedding(config["vocab_size"], config["embed_dim"], mask_zero=True,
-                              name="embedding"), rnn]
-    if config["dropout"]:
-        stack.append(layers.Dropout(config["dropout"], name="dropout"))
-    n = len(config["classes"])
-    stack.append(layers.Dense(1, activation="sigmoid", name="dense") if n == 2
-                 else layers.Dense(n, activation="softmax", name="dense"))
-    model = models.Sequential(stack, name="classifier")
-    model.build((None, config["maxlen"]))
-    return model
-
-
-def get_weights(model):
-    """``{weight path: array copy}``: what the model directory stores."""
-    return {v.path: v.numpy().copy() for v in model.weights}
-
-
-def set_weights(model, weights, where):
-    for v in model.weights:
-        value = weights.get(v.path)
-        if value is None or tuple(value.shape) != tuple(v.shape):
-            found = "missing" if value is None else f"of shape {tuple(value.shape)}"
-            raise AppError(f"{where}: weight {v.path!r} of shape {tuple(v.shape)} is "
-                           f"{found} (a damaged model directory?)")
-        v.assign(value)
-
-
-def probabilities(model, x, batch_size, report, desc="predicting"):
-    """float64 (items, classes): each item's class probabilities."""
-    import numpy as np
-
-    from rnnkit.keras import callbacks
-
-    if len(x) == 0:
-        raise AppError("there is nothing to classify")
-    with report.progress(math.ceil(len(x) / batch_size), desc, unit="batch") as bar:
-        step = callbacks.LambdaCallback(on_predict_batch_end=lambda b, logs: bar.update())
-        out = np.asarray(model.predict(x, batch_size=batch_size, verbose=0,
-                                       callbacks=[step]), np.float64)
-    if out.shape[1] == 1:
-        return np.concatenate([1 - out, out], axis=1)
-    return out
-
-
-class Loaded:
-    """A classify model directory read back: ``config``, ``metadata``, the Keras
-    ``model`` and, for text models, the ``vectorizer`` with its vocabulary."""
-
-    def __init__(self, path):
-        from rnnkit.apps import classify_data
-        from rnnkit.apps.modeldir import ModelDir
-
-        directory = ModelDir(path)
-        doc = directory.manifest("classify")
-        self.config, self.metadata = doc["config"], doc["metadata"]
-        self.model = build_model(self.config)
-        set_weights(self.model, directory.load("weights"), path)
-        self.vectorizer = None
-        if self.config["input"] == "text":
-            vocabulary = directory.load_json("vocab")["tokens"]
-            if len(vocabulary) != self.config["vocab_size"]:
-                raise AppError(f"{path!r}: vocab.json holds {len(vocabulary)} tokens, the "
-                               f"model {self.config['vocab_size']} (a damaged directory?)")
-            self.vectorizer = classify_data.vectorizer(self.config["tokens"],
-                                                       vocabulary=vocabulary)
-
-    def ids(self, items, report):
-        """Texts (or, for an ids model, id lists) as the model's input (items, maxlen)."""
-        from rnnkit.apps import classify_data
-
-        c = self.config
-        if self.vectorizer is None:
-            return classify_data.pad_ids(items, c["maxlen"], c["truncate"])
-        with report.progress(len(items), "tokenizing", unit="text") as bar:
-            return classify_data.encode(self.vectorizer, items, c["maxlen"], c["truncate"],
-                                        progress=bar)
-
-
-# -- train -------------------------------------------------------------------------------------
-def _epoch_bridge(report, epochs, on_epoch):
-    """A Keras callback: each batch moves the progress bar, each epoch's logs go to the
-    Reporter (metrics.csv, TensorBoard) and then to ``on_epoch(epoch, logs)``."""
-    from rnnkit.keras import callbacks
-
-    class EpochBridge(callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-            self.bar = report.progress(self.params.get("steps"),
-                                       f"epoch {epoch + 1}/{epochs}", unit="batch")
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.bar.update(loss=logs["loss"], accuracy=logs["accuracy"])
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.bar.close()
-            row = {k: float(v) for k, v in logs.items()}
-            row["seconds"] = round(time.perf_counter() - self.started, 3)
-            report.log(epoch + 1, **row)
-            on_epoch(epoch, row)
-
-    return EpochBridge()
-
-
-def _check_train_args(args):
-    if not 0 <= args.dropout < 1:
-        raise AppError(f"--dropout must be in [0, 1), got {args.dropout}")
-    if not 0 <= args.val_split < 1:
-        raise AppError(f"--val-split must be in [0, 1), got {args.val_split}")
-    if args.max_tokens < 3:
-        raise AppError(f"--max-tokens must be >= 3 (padding, unknown and one token), got "
-                       f"{args.max_tokens}")
-
-
-def _open_out(path):
-    """The output model directory, created; an earlier classify model there is replaced
-    (its manifest goes first, so the directory is never a mix passing for a model),
-    another app's model is refused."""
-    from rnnkit.apps import modeldir
-
-    directory = modeldir.ModelDir(path).create()
-    if directory.has(modeldir.MANIFEST):
-        directory.manifest("classify")      # refuses another app's directory
-        os.remove(directory.file(modeldir.MANIFEST))
-    return directory
-
-
 def run_train(args):
-    import numpy as np
+    from rnnkit.apps import classify_train
 
-    from rnnkit.apps import classify_data as data
-    from rnnkit.keras import optimizers, utils
-
-    _check_train_args(args)
-    started = time.perf_counter()
-    corpus = data.load(args.data, args.dataset, num_words=args.max_tokens)
-    if corpus.kind == "ids" and args.tokens is not None:
-        raise AppError(f"--tokens {args.tokens}: {corpus.source} is already tokenized "
-                       f"(word ids); leave --tokens out")
-    tokens = None if corpus.kind == "ids" else (args.tokens or "word")
-    maxlen = args.maxlen or MAXLEN[tokens or "word"]
-    out = _open_out(args.out)
-    report = Reporter(args, out.path)
-    rng = np.random.default_rng(args.seed)
-    utils.set_random_seed(args.seed)
-
-    train = data.subsample(corpus.train, args.limit, rng)
-    test = None if corpus.test is None else data.subsample(corpus.test, args.limit, rng)
-    val = None
-    if args.val_split > 0:
-        keep, held = data.stratified_split(train.labels, args.val_split, rng)
-        train, val = train.take(keep), train.take(held)
-    if val is None and test is None:
-        raise AppError(f"{corpus.source} has no test/ part, so --val-split must be > 0 to "
-                       f"measure accuracy")
-    counts = ", ".join(f"{name} {int((train.labels == i).sum())}"
-                       for i, name in enumerate(corpus.classes))
-    report.say(f"data: {corpus.source}: {len(corpus.classes)} classes; {len(train)} "
-               f"training texts ({counts}), {len(val) if val else 0} validation, "
-               f"{len(test) if test else 0} test")
-
-    config = {"input": corpus.kind, "tokens": tokens, "maxlen": maxlen,
-              "truncate": args.truncate, "cell": args.cell,
-              "bidirectional": args.bidirectional, "units": args.units,
-              "embed_dim": args.embed_dim, "dropout": args.dropout,
-              "classes": corpus.classes}
-    if corpus.kind == "text":
-        vectorize = data.vectorizer(tokens, max_tokens=args.max_tokens)
-        with report.progress(len(train), "vocabulary", unit="text") as bar:
-            data.adapt(vectorize, train.items, progress=bar)
-        vocabulary = vectorize.get_vocabulary()
-        config["vocab_size"] = len(vocabulary)
-        out.save_json("vocab", {"tokens": vocabulary})
-        total = len(train) + (len(val) if val else 0) + (len(test) if test else 0)
-        with report.progress(total, "tokenizing", unit="text") as bar:
-            x_train, x_val, x_test = (
-                None if part is None else data.encode(vectorize, part.items, maxlen,
-                                                      args.truncate, progress=bar)
-                for part in (train, val, test))
-    else:
-        config["vocab_size"] = args.max_tokens
-        x_train, x_val, x_test = (None if part is None else data.pad_ids(
-            part.items, maxlen, args.truncate) for part in (train, val, test))
-
-    model = build_model(config)
-    binary = len(corpus.classes) == 2
-    model.compile(optimizer=optimizers.Adam(learning_rate=args.lr),
-                  loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    report.say(f"model: Embedding({config['vocab_size']}, {args.embed_dim}) -> "
-               f"{'Bidirectional ' if args.bidirectional else ''}{CELLS[args.cell]}"
-               f"({args.units}) -> Dense({1 if binary else len(corpus.classes)}), "
-               f"{model.count_params():,} parameters; {maxlen} {tokens or 'word'} tokens "
-               f"per text")
-
-    def targets(part):
-        return part.labels.astype(np.float32 if binary else np.int64)
-
-    metadata = {"data": corpus.source, "train_texts": len(train),
-                "val_texts": len(val) if val else 0, "test_texts": len(test) if test else 0,
-                "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                "val_split": args.val_split, "seed": args.seed}
-    best = {"val_accuracy": -1.0, "epoch": 0, "weights": None}
-
-    def on_epoch(epoch, logs):
-        line = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "seconds")
-        improved = val is None or logs["val_accuracy"] > best["val_accuracy"]
-        if improved:
-            best.update(val_accuracy=logs.get("val_accuracy"), epoch=epoch + 1,
-                        weights=get_weights(model))
-            out.save("weights", best["weights"])
-            out.write_manifest("classify", config, {**metadata, "best_epoch": epoch + 1,
-                                                    "val_accuracy": logs.get("val_accuracy")})
-        report.say(f"epoch {epoch + 1}/{args.epochs}: {line}  ({logs['seconds']:.1f} s)"
-                   + ("  best so far, saved" if improved and val is not None else ""))
-
-    model.fit(x_train, targets(train), batch_size=args.batch_size, epochs=args.epochs,
-              validation_data=None if val is None else (x_val, targets(val)),
-              callbacks=[_epoch_bridge(report, args.epochs, on_epoch)], verbose=0)
-    set_weights(model, best["weights"], out.path)
-
-    metrics = {}
-    if test is not None:
-        probs = probabilities(model, x_test, 256, report, desc="testing")
-        metrics["test_accuracy"] = float((probs.argmax(axis=1) == test.labels).mean())
-    if val is not None:
-        metrics["val_accuracy"] = float(best["val_accuracy"])
-    metrics["accuracy"] = metrics.get("test_accuracy", metrics.get("val_accuracy"))
-    metrics["best_epoch"] = best["epoch"]
-    metrics["seconds"] = round(time.perf_counter() - started, 1)
-    out.write_manifest("classify", config, {**metadata, **metrics})
-    where = "test" if test is not None else "validation"
-    report.say(f"accuracy {metrics['accuracy']:.4f} on {where} (epoch {best['epoch']} "
-               f"kept) in {metrics['seconds']:.0f} s; model in {out.path}")
-    report.finish(metrics)
-    return 0
+    return classify_train.run(args)
 
 
 # -- evaluate ----------------------------------------------------------------------------------

@@ -216,21 +216,21 @@ def subsample(split, limit, rng):
 
 
 # -- texts -> ids -----------------------------------------------------------------------------
-TOKENIZATIONS = {
-    # Words as TextVectorization cuts them by default: ASCII lower-case, punctuation gone.
-    "word": dict(standardize="lower_and_strip_punctuation", split="whitespace"),
-    # Every character as it is: case and punctuation carry much of a character's signal.
-    "char": dict(standardize=None, split="character"),
-}
+SPLITS = {"word": "whitespace", "char": "character"}
+# Words as TextVectorization cuts them by default (ASCII lower-case, punctuation gone);
+# characters as they are, since case and punctuation carry much of a character's signal.
+STANDARDIZE = {"word": "lower_and_strip_punctuation", "char": None}
 
 
-def vectorizer(tokens, max_tokens=None, vocabulary=None):
-    """Keras's ``TextVectorization`` for ``tokens`` ("word" or "char"): index 0 padding,
-    1 out-of-vocabulary, then the vocabulary (given, or learned later by ``adapt``)."""
+def vectorizer(tokens, standardize=None, max_tokens=None, vocabulary=None):
+    """Keras's ``TextVectorization`` for ``tokens`` ("word": split at whitespace, or
+    "char") after ``standardize`` (TextVectorization's: "lower_and_strip_punctuation",
+    "lower", "strip_punctuation" or None): index 0 padding, 1 out-of-vocabulary, then
+    the vocabulary (given, or learned later by ``adapt``)."""
     from rnnkit.keras.layers import TextVectorization
 
     return TextVectorization(max_tokens=max_tokens, vocabulary=vocabulary,
-                             **TOKENIZATIONS[tokens])
+                             standardize=standardize, split=SPLITS[tokens])
 
 
 def adapt(layer, texts, chunk=1024, progress=None):
@@ -243,10 +243,10 @@ def adapt(layer, texts, chunk=1024, progress=None):
     layer.adapt(batches())
 
 
-def encode(layer, texts, maxlen, truncating="post", chunk=512, progress=None):
+def encode(layer, texts, maxlen, truncating="pre", chunk=512, progress=None):
     """``texts`` as int32 ids (texts, maxlen): each text's tokens looked up by ``layer``,
-    cut to ``maxlen`` (keeping the first tokens with ``truncating="post"``, the last with
-    "pre") and padded with 0 at the end."""
+    cut to ``maxlen`` (keeping the last tokens with ``truncating="pre"``, the first with
+    "post") and padded with 0 at the end."""
     rows = []
     for i in range(0, len(texts), chunk):
         ids = layer(list(texts[i:i + chunk])).numpy()
@@ -257,7 +257,7 @@ def encode(layer, texts, maxlen, truncating="post", chunk=512, progress=None):
     return pad_ids(rows, maxlen, truncating)
 
 
-def pad_ids(rows, maxlen, truncating="post"):
+def pad_ids(rows, maxlen, truncating="pre"):
     """Token id lists as int32 (rows, maxlen), cut as ``truncating`` says, padded with 0
     at the end."""
     from rnnkit.keras.utils import pad_sequences

@@ -406,6 +406,15 @@ def test_evaluate_of_a_directory_that_is_no_model_is_refused(tmp_path, capsys):
     assert "is not an rnnkit model directory" in err
 
 
+def test_a_manifest_with_a_missing_config_entry_is_named(tmp_path, capsys):
+    model = handmade_model(tmp_path / "model")
+    doc = modeldir.ModelDir(model).manifest("classify")
+    del doc["config"]["standardize"]
+    modeldir.ModelDir(model).write_manifest("classify", doc["config"])
+    err = error_of(capsys, "classify", "predict", model, "text")
+    assert "the manifest's config entry 'standardize' is missing" in err
+
+
 def test_train_refuses_to_overwrite_another_apps_model(tmp_path, capsys):
     modeldir.ModelDir(tmp_path / "model").create().write_manifest("textgen", {})
     data = write_tree(tmp_path / "data")

@@ -113,6 +113,7 @@ def _usage(parser):
 
 
 def run_train(args):
+    """``rnnkit classify train`` (see ``classify_train.run``)."""
     from rnnkit.apps import classify_train
 
     return classify_train.run(args)
@@ -120,6 +121,8 @@ def run_train(args):
 
 # -- evaluate ----------------------------------------------------------------------------------
 def run_evaluate(args):
+    """``rnnkit classify evaluate DIR --data PATH``: accuracy, per-class precision,
+    recall, F1 and support, and the confusion matrix, as tables (--json: one object)."""
     import numpy as np
 
     from rnnkit.apps import classify_data as data
@@ -164,6 +167,8 @@ def _texts_to_predict(args):
 
 
 def run_predict(args):
+    """``rnnkit classify predict DIR TEXT... [--file F]``: each text's label with its
+    probability and the other classes' (--json: ``{"predictions": [...]}``)."""
     loaded = Loaded(args.dir)
     if loaded.vectorizer is None:
         raise AppError(f"the model in {args.dir!r} was trained on word ids (Keras's "

@@ -45,6 +45,8 @@ def get_weights(model):
 
 
 def set_weights(model, weights, where):
+    """Assign ``weights`` (``{weight path: array}``) to ``model``; a missing weight or
+    one of another shape is an AppError naming ``where`` (the directory)."""
     for v in model.weights:
         value = weights.get(v.path)
         if value is None or tuple(value.shape) != tuple(v.shape):
@@ -71,6 +73,36 @@ def probabilities(model, x, batch_size, report, desc="predicting"):
     return out
 
 
+# What each config entry must be, so a damaged manifest is named, not a KeyError later.
+_CONFIG = {"input": ("text", "ids"), "tokens": ("word", "char", None),
+           "standardize": ("lower_and_strip_punctuation", "lower", "strip_punctuation", None),
+           "maxlen": int, "truncate": ("pre", "post"), "vocab_size": int,
+           "cell": tuple(CELLS), "bidirectional": bool, "units": int, "embed_dim": int,
+           "dropout": float, "classes": list}
+
+
+def check_config(config, where):
+    """An AppError naming the first entry of ``config`` that is missing or wrong."""
+    if not isinstance(config, dict):
+        raise AppError(f"{where}: the manifest's config is not an object (damaged?)")
+    for key, expected in _CONFIG.items():
+        value = config.get(key, KeyError)
+        if isinstance(expected, tuple):
+            ok = value in expected
+        elif expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, expected) and not (expected is int and isinstance(value,
+                                                                                    bool))
+        if not ok:
+            found = "missing" if value is KeyError else f"{value!r}"
+            raise AppError(f"{where}: the manifest's config entry {key!r} is {found} (a "
+                           f"damaged model directory, or one of an older rnnkit)")
+    if len(config["classes"]) < 2 or not all(isinstance(c, str) for c in config["classes"]):
+        raise AppError(f"{where}: the manifest's classes {config['classes']!r} are not two "
+                       f"or more names")
+
+
 class Loaded:
     """A classify model directory read back: ``config``, ``metadata``, the Keras
     ``model`` and, for text models, the ``vectorizer`` with its vocabulary."""
@@ -82,6 +114,7 @@ class Loaded:
         directory = ModelDir(path)
         doc = directory.manifest("classify")
         self.config, self.metadata = doc["config"], doc["metadata"]
+        check_config(self.config, path)
         self.model = build_model(self.config)
         set_weights(self.model, directory.load("weights"), path)
         self.vectorizer = None

@@ -37,6 +37,7 @@ class Prepared:
 
 
 def check_args(args):
+    """Option values argparse cannot check alone (ranges), as AppErrors."""
     if not 0 <= args.dropout < 1:
         raise AppError(f"--dropout must be in [0, 1), got {args.dropout}")
     if not 0 <= args.val_split < 1:

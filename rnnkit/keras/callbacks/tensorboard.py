@@ -95,6 +95,7 @@ class TensorBoard(Callback):
         self._writers = {}
 
     def set_model(self, model):
+        """Start a fresh set of writers for ``model`` (and write its graph)."""
         super().set_model(model)
         self._close()
         if self.write_graph:

@@ -422,6 +422,15 @@ def test_train_refuses_to_overwrite_another_apps_model(tmp_path, capsys):
     assert "holds a model of 'rnnkit textgen'" in err
 
 
+def test_a_failed_run_leaves_the_previous_model_in_place(tmp_path, capsys):
+    data = write_tree(tmp_path / "data")
+    train(capsys, data, tmp_path / "model", "--epochs", 1)
+    before = (tmp_path / "model" / "rnnkit-model.json").read_text()
+    error_of(capsys, "classify", "train", "--data", tmp_path / "typo", "--out",
+             tmp_path / "model")
+    assert (tmp_path / "model" / "rnnkit-model.json").read_text() == before
+
+
 def test_an_empty_file_of_texts_is_named(tmp_path, capsys):
     model = handmade_model(tmp_path / "model")
     (tmp_path / "empty.txt").write_text("\n")

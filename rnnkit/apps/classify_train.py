@@ -109,16 +109,28 @@ def prepare(args, report):
                     vocabulary)
 
 
-def _open_out(path):
-    """The output model directory, created; an earlier classify model there is replaced
-    (its manifest goes first, so the directory never passes for a model while it is a
-    mix of two), another app's model is refused."""
+def _check_out(path):
+    """Refuse, before any work, an output directory that holds another app's model."""
     from rnnkit.apps import modeldir
 
-    directory = modeldir.ModelDir(path).create()
+    directory = modeldir.ModelDir(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise AppError(f"--out {os.fspath(path)!r} exists and is not a directory")
     if directory.has(modeldir.MANIFEST):
         directory.manifest("classify")      # refuses another app's directory
-        os.remove(directory.file(modeldir.MANIFEST))
+
+
+def _open_out(path):
+    """The output model directory, created; an earlier classify model there is replaced:
+    its manifest goes first, so the directory never passes for a model while it holds a
+    mix of two, and its vocabulary, which a model of word ids would not overwrite."""
+    from rnnkit.apps import modeldir
+
+    _check_out(path)
+    directory = modeldir.ModelDir(path).create()
+    for name in (modeldir.MANIFEST, "vocab.json"):
+        if directory.has(name):
+            os.remove(directory.file(name))
     return directory
 
 
@@ -152,9 +164,10 @@ def run(args):
 
     started = time.perf_counter()
     check_args(args)
-    out = _open_out(args.out)
-    report = Reporter(args, out.path)
+    _check_out(args.out)
+    report = Reporter(args, args.out)    # metrics.csv is written from the first epoch on
     p = prepare(args, report)
+    out = _open_out(args.out)            # only now: a mistake above leaves DIR as it was
     config = p.config
     if p.vocabulary is not None:
         out.save_json("vocab", {"tokens": p.vocabulary})

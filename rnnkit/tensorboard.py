@@ -58,6 +58,22 @@ class SummaryWriter:
 
         self._writer.add_histogram(str(tag), np.asarray(values, dtype=np.float64), int(step))
 
+    def add_keras_model(self, model_json, step=0, tag="keras"):
+        """Record a Keras model's JSON (``{"class_name": "Sequential", "config": {...}}``)
+        as Keras's TensorBoard callback does for ``write_graph``: one string tensor under
+        ``tag``, marked for TensorBoard's "graph_keras_model" plugin, which draws the
+        layers in the Graphs tab."""
+        from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+        from tensorboardX.proto.tensor_pb2 import TensorProto
+        from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+        plugin = SummaryMetadata.PluginData(plugin_name="graph_keras_model", content=b"1")
+        tensor = TensorProto(dtype="DT_STRING", string_val=[model_json.encode("utf-8")],
+                             tensor_shape=TensorShapeProto())
+        summary = Summary(value=[Summary.Value(
+            tag=str(tag), metadata=SummaryMetadata(plugin_data=plugin), tensor=tensor)])
+        self._writer._get_file_writer().add_summary(summary, int(step))
+
     def flush(self):
         self._writer.flush()
 

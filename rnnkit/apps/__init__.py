@@ -7,4 +7,4 @@ logs, errors) and ``modeldir`` (the model directory every app writes).
 """
 
 # The subcommands, in the order ``rnnkit --help`` lists them.
-APPS = ("demo", "forecast", "plot")
+APPS = ("demo", "classify", "forecast", "plot")
